@@ -1,0 +1,1 @@
+# Documentation/: guides and man pages.

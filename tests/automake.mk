@@ -1,0 +1,17 @@
+# tests/: unit tests (GoogleTest) and scenario tests that drive the real
+# daemon with the real Open vSwitch tools.  Every test binary runs through
+# build-aux/gtest-driver, which reports each test case to the automake
+# harness, so the summary counts test cases.
+LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/gtest-driver
+AM_TESTS_ENVIRONMENT = \
+	BRAID_BUILDDIR='$(abs_top_builddir)'; export BRAID_BUILDDIR; \
+	BRAID_SRCDIR='$(abs_top_srcdir)'; export BRAID_SRCDIR;
+EXTRA_DIST += build-aux/gtest-driver
+
+TESTS += tests/unit-tests
+check_PROGRAMS += tests/unit-tests
+tests_unit_tests_SOURCES = \
+	tests/test-flow.cc \
+	tests/unit-main.cc
+tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
+tests_unit_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
