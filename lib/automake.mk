@@ -4,6 +4,8 @@ lib_libbraid_a_SOURCES = \
 	lib/byte-order.h \
 	lib/coverage.cc \
 	lib/coverage.h \
+	lib/csum.cc \
+	lib/csum.h \
 	lib/daemon.cc \
 	lib/daemon.h \
 	lib/dirs.cc \
@@ -20,10 +22,14 @@ lib_libbraid_a_SOURCES = \
 	lib/jsonrpc.h \
 	lib/memory.cc \
 	lib/memory.h \
+	lib/packet-compose.cc \
+	lib/packet-compose.h \
 	lib/packets.cc \
 	lib/packets.h \
 	lib/signals.cc \
 	lib/signals.h \
+	lib/slow-protocols.cc \
+	lib/slow-protocols.h \
 	lib/socket-util.cc \
 	lib/socket-util.h \
 	lib/stream.cc \

@@ -12,9 +12,13 @@ TESTS += tests/unit-tests
 check_PROGRAMS += tests/unit-tests
 tests_unit_tests_SOURCES = \
 	tests/frame-builder.h \
+	tests/test-compose.cc \
+	tests/test-csum.cc \
+	tests/test-event-loop.cc \
 	tests/test-flow.cc \
 	tests/test-json-framer.cc \
 	tests/test-jsonrpc-message.cc \
+	tests/test-slow-protocols.cc \
 	tests/unit-main.cc
 tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
 tests_unit_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
