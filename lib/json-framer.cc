@@ -202,7 +202,7 @@ bool JsonFramer::finish_value()
 
 std::optional<nlohmann::json> JsonFramer::next()
 {
-    if (failed_ || queue_.empty()) {
+    if (queue_.empty()) {
         return std::nullopt;
     }
     Queued q = std::move(queue_.front());
@@ -216,8 +216,6 @@ void JsonFramer::fail(std::string why)
     failed_ = true;
     error_ = std::move(why);
     std::string().swap(partial_);
-    std::deque<Queued>().swap(queue_);
-    queued_bytes_ = 0;
     in_value_ = false;
     depth_ = 0;
     in_string_ = false;

@@ -15,8 +15,9 @@
  *   - a value that starts with anything but '{' or '[' (after whitespace);
  *   - a value that is not valid JSON (bad syntax, bad escapes, bad UTF-8);
  *   - a value longer than the size limit, or nested deeper than kMaxDepth.
- * A broken framer discards everything it holds, including complete values
- * that next() has not returned yet, and accepts and returns nothing more:
+ * A broken framer accepts nothing more.  The complete values that came
+ * before the break are still returned by next(), in order, so that a peer's
+ * last good messages are not lost; after them, next() returns nothing and
  * the only sane reaction is to close the connection.
  *
  * Nothing here throws nlohmann exceptions; errors are reported through
@@ -51,8 +52,9 @@ public:
     bool feed(std::string_view data);
 
     /* Removes and returns the next complete value, parsed.  Returns
-     * std::nullopt if no complete value is buffered, or if the stream is
-     * broken (then failed() is true and error() says why). */
+     * std::nullopt if no complete value is buffered; if the stream is broken
+     * (failed() is true and error() says why), values completed before the
+     * break are still returned first. */
     std::optional<nlohmann::json> next();
 
     /* True once the stream is broken. */
@@ -65,7 +67,8 @@ public:
     /* The bytes held that next() has not returned yet: the text of the
      * complete values still queued plus the bytes of the value in progress.
      * Whitespace between values is dropped as it arrives and never counts.
-     * Zero once the stream is broken. */
+     * Once the stream is broken, only the values completed before the break
+     * count. */
     size_t buffered() const { return queued_bytes_ + partial_.size(); }
 
 private:

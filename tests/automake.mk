@@ -18,6 +18,7 @@ tests_unit_tests_SOURCES = \
 	tests/test-flow.cc \
 	tests/test-json-framer.cc \
 	tests/test-jsonrpc-message.cc \
+	tests/test-jsonrpc.cc \
 	tests/test-slow-protocols.cc \
 	tests/unit-main.cc
 tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)

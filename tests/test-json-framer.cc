@@ -182,7 +182,7 @@ TEST(JsonFramer, InvalidStarts)
     }
 }
 
-TEST(JsonFramer, InvalidStartAfterValueDiscardsEverything)
+TEST(JsonFramer, InvalidStartAfterValueKeepsEarlierValues)
 {
     JsonFramer framer;
     EXPECT_TRUE(framer.feed("{}"));
@@ -190,12 +190,16 @@ TEST(JsonFramer, InvalidStartAfterValueDiscardsEverything)
     EXPECT_FALSE(framer.feed("5"));
     expect_broken(framer, "invalid JSON: ");
 
-    /* A value that completed in the same feed as the error, or in an earlier
-     * one and was not taken yet, is discarded with the rest. */
+    /* Values that completed before the break, in the same feed as the error
+     * or in an earlier one, are still returned, in order; then nothing. */
     JsonFramer framer2;
     EXPECT_TRUE(framer2.feed("[1]"));
     EXPECT_EQ(framer2.buffered(), 3u);
     EXPECT_FALSE(framer2.feed("[2] x"));
+    EXPECT_TRUE(framer2.failed());
+    EXPECT_EQ(framer2.buffered(), 6u);
+    EXPECT_EQ(framer2.next(), json::array({1}));
+    EXPECT_EQ(framer2.next(), json::array({2}));
     expect_broken(framer2, "invalid JSON: ");
 }
 
