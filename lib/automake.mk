@@ -14,6 +14,8 @@ lib_libbraid_a_SOURCES = \
 	lib/event-loop.h \
 	lib/flow.cc \
 	lib/flow.h \
+	lib/hash.cc \
+	lib/hash.h \
 	lib/json-framer.cc \
 	lib/json-framer.h \
 	lib/jsonrpc-message.cc \
@@ -43,4 +45,6 @@ lib_libbraid_a_SOURCES = \
 	lib/util.cc \
 	lib/util.h \
 	lib/vlog.cc \
-	lib/vlog.h
+	lib/vlog.h \
+	lib/xmit-hash.cc \
+	lib/xmit-hash.h

@@ -144,26 +144,50 @@ bool is_crash(int status)
     }
 }
 
+/* Points the standard streams at /dev/null. */
+void close_standard_streams()
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        close(null);
+    }
+}
+
 /* Runs the monitor: starts the daemon as a child and starts it again after
  * a crash.  Returns only in a daemon child. */
 void run_monitor()
 {
-    int64_t last_start = -1;
-    for (;;) {
-        /* Restarting more than once every 10 s would spin on a daemon that
-         * crashes at start-up. */
-        if (last_start >= 0) {
-            int64_t wait = last_start + 10000 - timeval::msec();
+    int64_t last_restart = -1;
+    for (bool first = true;; first = false) {
+        /* Restart at most once every 10 s, so that a daemon that crashes at
+         * start-up does not make the monitor spin. */
+        if (last_restart >= 0) {
+            int64_t wait = last_restart + 10000 - timeval::msec();
             if (wait > 0) {
                 usleep(wait * 1000);
             }
         }
-        last_start = timeval::msec();
+        if (!first) {
+            last_restart = timeval::msec();
+        }
         pid_t pid = fork();
         if (pid < 0) {
             fatal("fork failed ({})", errno_to_string(errno));
         } else if (pid == 0) {
             return;         /* The daemon. */
+        }
+        if (first) {
+            /* The daemon reports start-up problems on the original streams
+             * itself; the monitor keeps none, so that whoever started us
+             * (a shell, a test) is not held by them. */
+            if (ready_fd >= 0) {
+                close(ready_fd);
+                ready_fd = -1;
+            }
+            close_standard_streams();
         }
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -174,11 +198,6 @@ void run_monitor()
             _exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_SUCCESS);
         }
         VLOG_ERR("daemon (pid {}) died of {}, restarting", pid, strsignal(WTERMSIG(status)));
-        /* The restarted daemon cannot reach the original starter. */
-        if (ready_fd >= 0) {
-            close(ready_fd);
-            ready_fd = -1;
-        }
     }
 }
 
@@ -224,13 +243,7 @@ void notify_ready()
         ready_fd = -1;
     }
     if (detached) {
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null >= 0) {
-            dup2(null, STDIN_FILENO);
-            dup2(null, STDOUT_FILENO);
-            dup2(null, STDERR_FILENO);
-            close(null);
-        }
+        close_standard_streams();
         detached = false;
     }
 }

@@ -103,9 +103,12 @@ void JsonRpcConnection::update_watch()
         return;
     }
     bool want_out = !connected_ || backlog() > 0;
-    if (want_out != watching_out_) {
+    bool want_in = !eof_;
+    if (want_out != watching_out_ || want_in != watching_in_) {
         watching_out_ = want_out;
-        loop_.modify_fd(stream_->fd(), want_out ? EPOLLIN | EPOLLOUT : uint32_t(EPOLLIN));
+        watching_in_ = want_in;
+        loop_.modify_fd(stream_->fd(),
+                        (want_in ? uint32_t(EPOLLIN) : 0) | (want_out ? uint32_t(EPOLLOUT) : 0));
     }
 }
 
@@ -123,7 +126,13 @@ void JsonRpcConnection::handle_events(uint32_t events)
         }
         connected_ = true;
     }
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    if (eof_ && (events & (EPOLLHUP | EPOLLERR))) {
+        /* Both directions are gone: nobody will read what we still have. */
+        COVERAGE_INC(jsonrpc_close_eof);
+        fail("connection closed by peer");
+        return;
+    }
+    if (!eof_ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
         do_receive();
         if (!*alive || closed_) {
             return;
@@ -157,7 +166,23 @@ void JsonRpcConnection::do_send()
         out_pos_ = 0;
         if (closing_) {
             close();
+        } else if (eof_close_pending_) {
+            COVERAGE_INC(jsonrpc_close_eof);
+            fail("connection closed by peer");
         }
+    }
+}
+
+void JsonRpcConnection::finish_after_eof()
+{
+    /* The peer sent everything it will send and all of it was delivered.
+     * Answers still queued go out first (a client may half-close its side
+     * and wait for the reply), then the connection closes. */
+    if (backlog() == 0) {
+        COVERAGE_INC(jsonrpc_close_eof);
+        fail("connection closed by peer");
+    } else {
+        eof_close_pending_ = true;
     }
 }
 
@@ -170,10 +195,10 @@ void JsonRpcConnection::do_receive()
         if (n == -EAGAIN || n == -EINTR) {
             break;
         } else if (n == 0) {
-            COVERAGE_INC(jsonrpc_close_eof);
-            VLOG_DBG("{}: connection closed by peer", name());
-            fail("connection closed by peer");
-            return;
+            /* Deliver what came before the end of the stream first. */
+            eof_ = true;
+            VLOG_DBG("{}: end of input from peer", name());
+            break;
         } else if (n < 0) {
             static vlog::RateLimit rl(5, 20);
             VLOG_WARN_RL(rl, "{}: receive error: {}", name(), errno_to_string(-n));
@@ -239,6 +264,9 @@ void JsonRpcConnection::deliver()
         }
     }
     delivering_ = false;
+    if (eof_ && !closed_ && !paused_ && !eof_close_pending_) {
+        finish_after_eof();
+    }
 }
 
 void JsonRpcConnection::pause_receiving(bool pause)

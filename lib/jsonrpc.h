@@ -8,7 +8,9 @@
  * if the peer stays silent for another.
  *
  * Received requests, notifications and replies go to the message callback.
- * A stream error, end of stream, bytes that are not JSON, or a value that is
+ * At the end of the peer's stream, everything received before it is still
+ * delivered and answers already queued are still sent; then the connection
+ * closes.  A stream error, bytes that are not JSON, or a value that is
  * not a valid JSON-RPC message closes the connection and calls the close
  * callback once, with the reason.  Every such problem is counted by reason
  * (coverage/show) and logged with a rate limit.
@@ -75,6 +77,7 @@ private:
     void do_send();
     void update_watch();
     void fail(const std::string &reason);
+    void finish_after_eof();
     void arm_probe();
 
     EventLoop &loop_;
@@ -92,6 +95,9 @@ private:
     bool paused_ = false;
     bool delivering_ = false;
     bool watching_out_ = false;
+    bool watching_in_ = true;
+    bool eof_ = false;              /* The peer closed its sending side. */
+    bool eof_close_pending_ = false;    /* Close once the backlog is sent. */
 
     int64_t probe_interval_ = 0;
     int64_t last_activity_ = 0;

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "lib/vlog.h"
 
 BRAID_LOG_MODULE(util);
@@ -15,6 +17,12 @@ namespace braid {
 
 void fatal_message(const std::string &message)
 {
+    /* Whoever started us must see why we stop, even with console logging
+     * off (daemons usually run with -vconsole:off or -vconsole:emer). */
+    auto console = vlog::get_level("util", vlog::Destination::kConsole);
+    if (!console || *console < vlog::Level::kEmer) {
+        fmt::print(stderr, "{}: {}\n", program_name(), message);
+    }
     VLOG_EMER("{}", message);
     std::exit(EXIT_FAILURE);
 }

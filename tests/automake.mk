@@ -16,10 +16,24 @@ tests_unit_tests_SOURCES = \
 	tests/test-csum.cc \
 	tests/test-event-loop.cc \
 	tests/test-flow.cc \
+	tests/test-hash.cc \
 	tests/test-json-framer.cc \
 	tests/test-jsonrpc-message.cc \
 	tests/test-jsonrpc.cc \
 	tests/test-slow-protocols.cc \
+	tests/test-unixctl-server.cc \
+	tests/test-xmit-hash.cc \
 	tests/unit-main.cc
 tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
 tests_unit_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
+
+TESTS += tests/scenario-tests
+check_PROGRAMS += tests/scenario-tests
+tests_scenario_tests_SOURCES = \
+	tests/sandbox.cc \
+	tests/sandbox.h \
+	tests/scenario-daemon.cc \
+	tests/unit-main.cc
+tests_scenario_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
+tests_scenario_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
+EXTRA_DIST += utilities/braid-demo
