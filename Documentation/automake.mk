@@ -1,1 +1,5 @@
 # Documentation/: guides and man pages.
+dist_man_MANS += \
+	Documentation/braid-ctl.8 \
+	Documentation/braid-vswitchd.8
+EXTRA_DIST += DEVELOPERS.md

@@ -128,7 +128,7 @@ void set_levels(std::string_view module, std::optional<Destination> destination,
 /* The level of 'module' for 'destination', or nullopt for an unknown module. */
 std::optional<Level> get_level(std::string_view module, Destination destination);
 
-/* Output patterns (see Documentation/logging.md for the % escapes). */
+/* Output patterns (braid-vswitchd(8) lists the % escapes). */
 void set_pattern(Destination destination, std::string_view pattern);
 std::string get_pattern(Destination destination);
 

@@ -3,6 +3,8 @@
 # build-aux/gtest-driver, which reports each test case to the automake
 # harness, so the summary counts test cases.
 LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/gtest-driver
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/test-driver
 AM_TESTS_ENVIRONMENT = \
 	BRAID_BUILDDIR='$(abs_top_builddir)'; export BRAID_BUILDDIR; \
 	BRAID_SRCDIR='$(abs_top_srcdir)'; export BRAID_SRCDIR;
@@ -36,4 +38,7 @@ tests_scenario_tests_SOURCES = \
 	tests/unit-main.cc
 tests_scenario_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
 tests_scenario_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
-EXTRA_DIST += utilities/braid-demo
+
+# Every ovs-appctl command has a man-page entry and a test.
+TESTS += tests/check-commands.sh
+EXTRA_DIST += tests/check-commands.sh

@@ -155,6 +155,23 @@ TEST_F(DaemonScenario, VlogSetListPatternAndReopen)
     EXPECT_TRUE(contains(r.err, "Logging to file not configured")) << r.err;
 }
 
+TEST_F(DaemonScenario, VlogRateLimitCommands)
+{
+    RunResult r = sb_.appctl({"vlog/disable-rate-limit", "jsonrpc", "unixctl"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    r = sb_.appctl({"vlog/list"});
+    EXPECT_TRUE(contains(r.out, "\nThe following modules have rate limiting disabled: "
+                                "jsonrpc unixctl\n"))
+        << r.out;
+    ASSERT_EQ(sb_.appctl({"vlog/enable-rate-limit"}).status, 0);
+    r = sb_.appctl({"vlog/list"});
+    EXPECT_FALSE(contains(r.out, "rate limiting disabled")) << r.out;
+
+    r = sb_.appctl({"vlog/disable-rate-limit", "no_such_module"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(contains(r.err, "unknown module \"no_such_module\"")) << r.err;
+}
+
 /* time/warp drives the daemon's timers: the coverage sampler runs every 5 s
  * of the Braid clock, and its 5-second rate appears only once warped. */
 TEST_F(DaemonScenario, TimeStopAndWarpDriveTimers)
@@ -188,6 +205,12 @@ TEST_F(DaemonScenario, TimeStopAndWarpDriveTimers)
     r = sb_.appctl({"time/warp", "-1"});
     EXPECT_EQ(r.status, 2);
     EXPECT_TRUE(contains(r.err, "time/warp: expected")) << r.err;
+
+    r = sb_.appctl({"time/resume"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    r = sb_.appctl({"time/resume", "now"});
+    EXPECT_EQ(r.status, 2) << "takes no arguments";
 }
 
 TEST_F(DaemonScenario, CoverageAndMemory)
