@@ -46,7 +46,11 @@ AC_DEFUN([BRAID_ENABLE_ASAN],
       AC_LINK_IFELSE([AC_LANG_PROGRAM([], [])], [],
         [AC_MSG_ERROR([the compiler cannot build with $SANITIZER_FLAGS])])
       CXXFLAGS=$save_CXXFLAGS
-      LDFLAGS=$save_LDFLAGS])
+      LDFLAGS=$save_LDFLAGS
+      dnl GCC's -Wmaybe-uninitialized misfires on sanitizer-instrumented
+      dnl standard library code (std::regex, std::function).
+      AX_CHECK_COMPILE_FLAG([-Wno-maybe-uninitialized],
+        [WARNING_FLAGS="$WARNING_FLAGS -Wno-maybe-uninitialized"], [], [-Werror])])
    AC_SUBST([SANITIZER_FLAGS])])
 
 # The directories shared with the Open vSwitch tools.  The defaults are the

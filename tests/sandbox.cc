@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -184,6 +185,10 @@ RunResult run(const std::vector<std::string> &argv, const std::vector<std::strin
 
 Sandbox::Sandbox()
 {
+    /* Tests crash daemons on purpose; they must not leave core files. */
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+
     char dir_template[] = "/tmp/braid-sandbox.XXXXXX";
     if (!mkdtemp(dir_template)) {
         std::abort();
