@@ -42,3 +42,11 @@ tests_scenario_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
 # Every ovs-appctl command has a man-page entry and a test.
 TESTS += tests/check-commands.sh
 EXTRA_DIST += tests/check-commands.sh
+
+# Micro-benchmarks: built with the tests, run by hand (never timed in tests).
+if HAVE_BENCHMARK
+check_PROGRAMS += tests/bench-lib
+tests_bench_lib_SOURCES = tests/bench-lib.cc tests/frame-builder.h
+tests_bench_lib_CPPFLAGS = $(AM_CPPFLAGS) $(BENCHMARK_CFLAGS)
+tests_bench_lib_LDADD = lib/libbraid.a $(BENCHMARK_LIBS) $(FMT_LIBS) -lpthread
+endif
