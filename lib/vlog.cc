@@ -116,7 +116,7 @@ std::string format_time(std::string_view format, int64_t wall_ms, bool utc)
  * %E host, %m message, %N sequence number, %n newline, %p level, %P pid,
  * %r milliseconds since start, %t thread name, %T "(thread)" off the main
  * thread, %% a percent sign; with optional '-' (left-justify), '0' (pad with
- * zeros) and a field width. */
+ * zeros) and a field width.  An unknown escape stands for its letter. */
 std::string render(const std::string &pattern, const Module::State &module, Level level,
                    std::string_view message, uint64_t seqno, int64_t wall_ms)
 {
@@ -141,7 +141,8 @@ std::string render(const std::string &pattern, const Module::State &module, Leve
         }
         char escape = pattern[i];
         std::string arg;
-        if (i + 1 < pattern.size() && pattern[i + 1] == '{') {
+        if ((escape == 'd' || escape == 'D') && i + 1 < pattern.size()
+            && pattern[i + 1] == '{') {
             size_t close = pattern.find('}', i + 2);
             if (close != std::string::npos) {
                 arg = pattern.substr(i + 2, close - i - 2);
@@ -164,7 +165,7 @@ std::string render(const std::string &pattern, const Module::State &module, Leve
         case 't': field = thread_name.empty() ? "main" : thread_name; break;
         case 'T': field = thread_name.empty() ? "" : "(" + thread_name + ")"; break;
         case '%': field = "%"; break;
-        default: field = std::string("%") + escape; break;
+        default: field = std::string(1, escape); break;
         }
         if (field.size() < width) {
             std::string pad(width - field.size(), zero && !left ? '0' : ' ');
@@ -268,7 +269,7 @@ std::optional<Destination> destination_from_string(std::string_view s) noexcept
 }
 
 RateLimit::RateLimit(unsigned per_minute, unsigned burst) noexcept
-    : capacity_(int64_t(std::max(burst, 1u)) * 1000),
+    : capacity_(int64_t(std::max(burst, 1u)) * kTokenUnits),
       per_minute_(std::max(per_minute, 1u)),
       tokens_(capacity_)
 {
@@ -282,19 +283,20 @@ bool RateLimit::allow(std::string *dropped_notice)
         last_fill_ = now;
     }
     if (now > last_fill_) {
-        /* per_minute tokens per 60000 ms = per_minute milli-tokens per 60 ms. */
-        int64_t add = (now - last_fill_) * per_minute_ / 60;
-        tokens_ = std::min(capacity_, tokens_ + add);
+        /* A token is kTokenUnits (60000) units and 'per_minute_' tokens come
+         * in per 60000 ms: 'per_minute_' units per millisecond, exactly, so
+         * no fraction is ever lost however often this runs. */
+        tokens_ = std::min(capacity_, tokens_ + (now - last_fill_) * per_minute_);
         last_fill_ = now;
     }
-    if (tokens_ < 1000) {
+    if (tokens_ < kTokenUnits) {
         if (n_dropped_++ == 0) {
             first_dropped_ = now;
         }
         last_dropped_ = now;
         return false;
     }
-    tokens_ -= 1000;
+    tokens_ -= kTokenUnits;
     if (n_dropped_ && dropped_notice) {
         *dropped_notice = fmt::format(
             "Dropped {} log messages in last {} seconds (most recently, {} seconds ago) "
@@ -384,6 +386,9 @@ void set_levels(std::string_view module, std::optional<Destination> destination,
     } else if (Module::State *state = find_module(module)) {
         targets.push_back(state);
     }
+    /* Writers serialise, so that max_level always matches the levels. */
+    static std::mutex mutex;
+    std::lock_guard<std::mutex> lock(mutex);
     for (Module::State *state : targets) {
         for (int d = 0; d < kNumDestinations; d++) {
             if (!destination || int(*destination) == d) {
@@ -532,7 +537,6 @@ void close_log_file()
         close(l.log_fd);
         l.log_fd = -1;
     }
-    l.log_file.clear();
 }
 
 std::string log_file()
@@ -578,20 +582,13 @@ std::string list_levels()
 {
     std::string s = "                 console    syslog    file\n"
                     "                 -------    ------    ------\n";
-    std::vector<std::string> unlimited;
     for (Module::State *state : all_modules()) {
-        s += fmt::format("{:<16} {:>7} {:>9} {:>9}\n", state->name,
+        s += fmt::format("{:<16}  {:>4}       {:>4}       {:>4}", state->name,
                          level_name(Level(state->levels[0].load())),
                          level_name(Level(state->levels[1].load())),
                          level_name(Level(state->levels[2].load())));
         if (!state->rate_limited.load()) {
-            unlimited.push_back(state->name);
-        }
-    }
-    if (!unlimited.empty()) {
-        s += "\nThe following modules have rate limiting disabled:";
-        for (const std::string &name : unlimited) {
-            s += " " + name;
+            s += "    (rate limiting disabled)";
         }
         s += "\n";
     }

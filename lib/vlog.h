@@ -65,10 +65,12 @@ public:
     bool allow(std::string *dropped_notice);
 
 private:
+    static constexpr int64_t kTokenUnits = 60000;  /* Units per token. */
+
     std::mutex mutex_;
-    const int64_t capacity_;        /* In milli-tokens. */
+    const int64_t capacity_;        /* In units. */
     const int64_t per_minute_;
-    int64_t tokens_;                /* In milli-tokens. */
+    int64_t tokens_;                /* In units. */
     int64_t last_fill_ = -1;        /* Clock of the last refill, in ms. */
     unsigned n_dropped_ = 0;
     int64_t first_dropped_ = 0;
@@ -135,11 +137,13 @@ std::string get_pattern(Destination destination);
 /* Opens (or switches to) the log file 'path'.  Returns an error message on
  * failure, leaving any previous file in use. */
 std::optional<std::string> set_log_file(const std::string &path);
-/* Reopens the log file, for log rotation.  Returns an error message if no
- * log file is configured or it cannot be opened. */
+/* Reopens the log file, for log rotation (also after close_log_file()).
+ * Returns an error message if no log file is configured or it cannot be
+ * opened. */
 std::optional<std::string> reopen_log_file();
+/* Closes the log file; reopen_log_file() opens the same file again. */
 void close_log_file();
-/* The configured log file, or empty. */
+/* The configured log file (also while closed), or empty. */
 std::string log_file();
 
 /* Uses 'ident' for syslog and sends messages there (through libc). */

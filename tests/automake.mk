@@ -15,6 +15,7 @@ check_PROGRAMS += tests/unit-tests
 tests_unit_tests_SOURCES = \
 	tests/frame-builder.h \
 	tests/test-compose.cc \
+	tests/test-coverage.cc \
 	tests/test-csum.cc \
 	tests/test-event-loop.cc \
 	tests/test-flow.cc \
@@ -22,12 +23,16 @@ tests_unit_tests_SOURCES = \
 	tests/test-json-framer.cc \
 	tests/test-jsonrpc-message.cc \
 	tests/test-jsonrpc.cc \
+	tests/test-memory.cc \
 	tests/test-slow-protocols.cc \
 	tests/test-unixctl-server.cc \
+	tests/test-unixctl.cc \
+	tests/test-vlog.cc \
+	tests/test-vswitchd-options.cc \
 	tests/test-xmit-hash.cc \
 	tests/unit-main.cc
 tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
-tests_unit_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
+tests_unit_tests_LDADD = vswitchd/libvswitchd.a lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
 
 TESTS += tests/scenario-tests
 check_PROGRAMS += tests/scenario-tests

@@ -229,16 +229,21 @@ TEST(VswitchdOptions, MissingRequiredArgument)
 {
     VswitchdOptions options;
     EXPECT_EQ(parse({"ovs-vswitchd", "--user"}, &options),
-              "unrecognized or incomplete option \"--user\" (use --help for help)");
+              "option \"--user\" requires an argument (use --help for help)");
     EXPECT_EQ(parse({"ovs-vswitchd", "--unixctl"}, &options),
-              "unrecognized or incomplete option \"--unixctl\" (use --help for help)");
+              "option \"--unixctl\" requires an argument (use --help for help)");
+    EXPECT_EQ(parse({"ovs-vswitchd", "-C"}, &options),
+              "option \"-C\" requires an argument (use --help for help)");
+    EXPECT_EQ(parse({"ovs-vswitchd", "--help=yes"}, &options),
+              "option \"--help\" does not take an argument (use --help for help)");
 }
 
-TEST(VswitchdOptions, MissingArgumentOfOptionWithShortForm)
+TEST(VswitchdOptions, BadUseOfOptionWithShortForm)
 {
     /* -p, -c and -C (--private-key, --certificate, --ca-cert) are valid
      * options that need an argument; the error must not call them invalid,
-     * and must name the option the user typed. */
+     * and must name the option the user typed.  Long options that have a
+     * short form and take no argument (--help, --version) likewise. */
     VswitchdOptions options;
     std::optional<std::string> error = parse({"ovs-vswitchd", "--ca-cert"}, &options);
     ASSERT_TRUE(error.has_value());
@@ -248,6 +253,12 @@ TEST(VswitchdOptions, MissingArgumentOfOptionWithShortForm)
     error = parse({"ovs-vswitchd", "-p"}, &options);
     ASSERT_TRUE(error.has_value());
     EXPECT_NE(error->find("-p"), std::string::npos) << *error;
+    EXPECT_EQ(error->find("invalid option"), std::string::npos) << *error;
+
+    /* --version takes no argument; the error must name it too. */
+    error = parse({"ovs-vswitchd", "--version=1"}, &options);
+    ASSERT_TRUE(error.has_value());
+    EXPECT_NE(error->find("--version"), std::string::npos) << *error;
     EXPECT_EQ(error->find("invalid option"), std::string::npos) << *error;
 }
 

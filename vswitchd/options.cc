@@ -83,7 +83,7 @@ std::optional<std::string> parse_vswitchd_options(int argc, char *argv[],
     opterr = 0;
     for (;;) {
         int longindex = 0;
-        int c = getopt_long(argc, argv, "hVv::p:c:C:", kLongOptions, &longindex);
+        int c = getopt_long(argc, argv, ":hVv::p:c:C:", kLongOptions, &longindex);
         if (c == -1) {
             break;
         }
@@ -182,14 +182,23 @@ std::optional<std::string> parse_vswitchd_options(int argc, char *argv[],
         case OPT_SSL_CIPHERS:
             options->ssl_ciphers = arg;
             break;
-        case '?':
-        default:
-            if (optopt && optopt < 256) {
-                return fmt::format("invalid option -{} (use --help for help)", char(optopt));
-            }
-            return fmt::format("unrecognized or incomplete option \"{}\" (use --help for "
-                               "help)",
+        case ':':
+            return fmt::format("option \"{}\" requires an argument (use --help for help)",
                                argv[optind - 1]);
+        case '?':
+        default: {
+            std::string typed = argv[optind - 1];
+            if (optopt == 0) {
+                return fmt::format("unrecognized or incomplete option \"{}\" (use --help "
+                                   "for help)",
+                                   typed);
+            } else if (typed.rfind("--", 0) == 0) {
+                return fmt::format("option \"{}\" does not take an argument (use --help "
+                                   "for help)",
+                                   typed.substr(0, typed.find('=')));
+            }
+            return fmt::format("invalid option -{} (use --help for help)", char(optopt));
+        }
         }
     }
 

@@ -21,7 +21,7 @@ struct VswitchdOptions {
     std::vector<std::string> verbosity; /* -v settings, in order; "" = all dbg. */
     std::string unixctl_path;           /* Control socket; "none": no socket. */
     bool mlockall = false;
-    std::string syslog_method;          /* Empty or "libc". */
+    std::string syslog_method;          /* Empty, "libc" or "null". */
 
     /* Accepted for compatibility; the datapath and netdev issues use them. */
     std::string enable_dummy;           /* "", "system" or "override". */
