@@ -3,8 +3,6 @@
 # build-aux/gtest-driver, which reports each test case to the automake
 # harness, so the summary counts test cases.
 LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/gtest-driver
-TEST_EXTENSIONS = .sh
-SH_LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/test-driver
 AM_TESTS_ENVIRONMENT = \
 	BRAID_BUILDDIR='$(abs_top_builddir)'; export BRAID_BUILDDIR; \
 	BRAID_SRCDIR='$(abs_top_srcdir)'; export BRAID_SRCDIR;

@@ -422,6 +422,42 @@ TEST_F(DaemonStartScenario, BadCommandLines)
     EXPECT_TRUE(contains(r.out, "usage: braid-vswitchd [OPTIONS] [DATABASE]")) << r.out;
 }
 
+/* Without --sandbox, braid-ctl uses the directories the OVS_* variables
+ * name (else the system ones), as the Open vSwitch tools do. */
+TEST_F(DaemonStartScenario, CtlFollowsOvsEnvironment)
+{
+    std::string ctl = builddir() + "/utilities/braid-ctl";
+    RunResult r = sb_.run({ctl, "start"});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(exists(sb_.path("conf.db")));
+    EXPECT_TRUE(exists(sb_.path("db.sock")));
+    auto pid = sb_.vswitchd_pid();
+    ASSERT_TRUE(pid);
+    EXPECT_EQ(sb_.appctl({"version"}).out, kVersionText);
+
+    r = sb_.run({ctl, "status"});
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "ovsdb-server is running with pid")) << r.out;
+    r = sb_.run({ctl, "env"});
+    EXPECT_EQ(r.out, "export OVS_RUNDIR=" + sb_.dir() + " OVS_LOGDIR=" + sb_.dir()
+                         + " OVS_DBDIR=" + sb_.dir() + " OVS_SYSCONFDIR=" + sb_.dir() + "\n");
+
+    r = sb_.run({ctl, "stop"});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_TRUE(Sandbox::wait_for_exit(*pid));
+    r = sb_.run({ctl, "status"});
+    EXPECT_EQ(r.status, 3);
+    EXPECT_TRUE(contains(r.out, "ovsdb-server is not running")) << r.out;
+
+    r = sb_.run({ctl, "frobnicate"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(contains(r.err, "unknown command \"frobnicate\"")) << r.err;
+    r = sb_.run({ctl, "--bogus", "start"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(contains(r.err, "unknown option \"--bogus\"")) << r.err;
+    EXPECT_EQ(sb_.unexpected_log_lines(), "");
+}
+
 TEST_F(DaemonStartScenario, DetachReturnsOnlyWhenReady)
 {
     /* Started directly: when the command returns, the pidfile and control
