@@ -25,6 +25,7 @@ tests_unit_tests_SOURCES = \
 	tests/test-slow-protocols.cc \
 	tests/test-unixctl-server.cc \
 	tests/test-unixctl.cc \
+	tests/test-util.h \
 	tests/test-vlog.cc \
 	tests/test-vswitchd-options.cc \
 	tests/test-xmit-hash.cc \

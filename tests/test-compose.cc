@@ -7,7 +7,6 @@
 #include <config.h>
 
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -21,15 +20,6 @@ namespace braid {
 namespace {
 
 using test::Bytes;
-
-/* Extracts from a heap copy of exactly 'frame.size()' bytes, so that
- * AddressSanitizer reports any read past the end. */
-FlowError extract(const Bytes &frame, FlowKey &key, FlowLayout *layout = nullptr)
-{
-    auto copy = std::make_unique<uint8_t[]>(frame.size() + (frame.empty() ? 1 : 0));
-    std::copy(frame.begin(), frame.end(), copy.get());
-    return flow_extract({copy.get(), frame.size()}, key, layout);
-}
 
 uint16_t get16(const Bytes &b, size_t offset)
 {
@@ -103,7 +93,7 @@ TEST(Compose, Arp)
     ASSERT_EQ(frame.size(), 60u);
     EXPECT_TRUE(all_zero(frame, 42, 60)) << "padding after the 28-byte ARP header";
     FlowKey key{};
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.dl_src, test::kMacA);
     EXPECT_EQ(key.dl_dst, test::kMacB);
     EXPECT_EQ(key.dl_type.value(), kEthTypeArp);
@@ -123,7 +113,7 @@ TEST(Compose, GratuitousArp)
     ASSERT_EQ(frame.size(), 60u);
     EXPECT_TRUE(all_zero(frame, 42, 60));
     FlowKey key{};
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, kEthAddrBroadcast);
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.dl_type.value(), kEthTypeArp);
@@ -148,7 +138,7 @@ TEST(Compose, ArpRequest)
     Bytes frame = compose_arp_request(kMacHost, be32(), test::ip4(192, 168, 7, 1));
     ASSERT_EQ(frame.size(), 60u);
     FlowKey key{};
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, kEthAddrBroadcast);
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.dl_type.value(), kEthTypeArp);
@@ -160,7 +150,7 @@ TEST(Compose, ArpRequest)
     expect_arp_fixed_fields(frame);
 
     frame = compose_arp_request(kMacHost, test::ip4(192, 168, 7, 9), test::ip4(192, 168, 7, 1));
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.nw_src, test::ip4(192, 168, 7, 9));
 }
 
@@ -170,7 +160,7 @@ TEST(Compose, Rarp)
     ASSERT_EQ(frame.size(), 60u);
     EXPECT_TRUE(all_zero(frame, 42, 60));
     FlowKey key{};
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, kEthAddrBroadcast);
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.dl_type.value(), kEthTypeRarp);
@@ -210,7 +200,7 @@ TEST(Compose, NeighborSolicitation)
     ASSERT_EQ(frame.size(), 86u);
     FlowKey key{};
     FlowLayout layout;
-    ASSERT_EQ(extract(frame, key, &layout), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key, &layout), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, (EthAddr{{0x33, 0x33, 0xff, 0x00, 0x00, 0x01}}));
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.dl_type.value(), kEthTypeIpv6);
@@ -237,7 +227,7 @@ TEST(Compose, NeighborSolicitationForDad)
     ASSERT_EQ(frame.size(), 78u) << "no source link-layer address option from ::";
     FlowKey key{};
     FlowLayout layout;
-    ASSERT_EQ(extract(frame, key, &layout), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key, &layout), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, (EthAddr{{0x33, 0x33, 0xff, 0xcd, 0x12, 0x34}}));
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_TRUE(key.ipv6_src.is_zero());
@@ -256,7 +246,7 @@ TEST(Compose, UnsolicitedNeighborAdvertisement)
     ASSERT_EQ(frame.size(), 86u);
     FlowKey key{};
     FlowLayout layout;
-    ASSERT_EQ(extract(frame, key, &layout), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key, &layout), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, (EthAddr{{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}}));
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.dl_type.value(), kEthTypeIpv6);
@@ -284,7 +274,7 @@ TEST(Compose, NeighborAdvertisementUnicastAndFlags)
     ASSERT_EQ(frame.size(), 86u);
     FlowKey key{};
     FlowLayout layout;
-    ASSERT_EQ(extract(frame, key, &layout), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key, &layout), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, test::kMacB);
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.ipv6_src, src);
@@ -299,7 +289,7 @@ TEST(Compose, NeighborAdvertisementUnicastAndFlags)
 
     /* The multicast form derives the Ethernet destination. */
     frame = compose_nd_na(kMacHost, src, target, kNdRouter, kIn6AddrAllNodes);
-    ASSERT_EQ(extract(frame, key, &layout), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key, &layout), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, (EthAddr{{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}}));
     EXPECT_EQ(key.ipv6_dst, kIn6AddrAllNodes);
     EXPECT_EQ(get32(frame, 58), 0x80000000u);
@@ -331,7 +321,7 @@ TEST(Compose, Igmpv2Report)
     EXPECT_TRUE(all_zero(frame, 46, 60)) << "padding";
     FlowKey key{};
     FlowLayout layout;
-    ASSERT_EQ(extract(frame, key, &layout), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key, &layout), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, (EthAddr{{0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb}}));
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.dl_type.value(), kEthTypeIpv4);
@@ -358,7 +348,7 @@ TEST(Compose, Igmpv3Report)
     ASSERT_EQ(frame.size(), 14u + 24 + 8 + 2 * 8);
     FlowKey key{};
     FlowLayout layout;
-    ASSERT_EQ(extract(frame, key, &layout), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key, &layout), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, (EthAddr{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x16}}));
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.nw_src, test::ip4(192, 168, 1, 10));
@@ -406,36 +396,23 @@ TEST(Compose, Igmpv3ReportSizes)
     EXPECT_TRUE(csum_verify(0, slice(frame, 14, 24)));
     EXPECT_TRUE(csum_verify(0, slice(frame, 38, 8 + 183 * 8)));
     FlowKey key{};
-    EXPECT_EQ(extract(frame, key), FlowError::kNone);
+    EXPECT_EQ(test::extract_exact(frame, key), FlowError::kNone);
 
     groups.push_back(test::ip4(239, 9, 9, 9));
     EXPECT_TRUE(compose_igmpv3_report(kMacHost, test::ip4(10, 0, 0, 1), groups).empty());
 }
 
-LacpInfo make_info(uint16_t sys_prio, EthAddr system, uint16_t key, uint16_t port_prio,
-                   uint16_t port, uint8_t state)
-{
-    LacpInfo info{};
-    info.system_priority = be16::from_host(sys_prio);
-    info.system = system;
-    info.key = be16::from_host(key);
-    info.port_priority = be16::from_host(port_prio);
-    info.port = be16::from_host(port);
-    info.state = state;
-    return info;
-}
-
 TEST(Compose, Lacpdu)
 {
-    LacpInfo actor = make_info(0x8000, test::kMacA, 0x1234, 0x00ff, 7, 0x3d);
+    LacpInfo actor = test::lacp_info(0x8000, test::kMacA, 0x1234, 0x00ff, 7, 0x3d);
     actor.reserved = {1, 2, 3};     /* Copied as given. */
-    LacpInfo partner = make_info(0x0100, test::kMacB, 0x0021, 0x8000, 0x0102, 0x0d);
+    LacpInfo partner = test::lacp_info(0x0100, test::kMacB, 0x0021, 0x8000, 0x0102, 0x0d);
     Bytes frame = compose_lacpdu(kMacHost, actor, partner, 0x1f40);
     ASSERT_EQ(frame.size(), 124u);
 
     FlowKey key{};
     FlowLayout layout;
-    ASSERT_EQ(extract(frame, key, &layout), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key, &layout), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, (EthAddr{{0x01, 0x80, 0xc2, 0x00, 0x00, 0x02}}));
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.dl_type.value(), kEthTypeSlow);
@@ -460,21 +437,14 @@ TEST(Compose, Lacpdu)
 
 TEST(Compose, MarkerResponse)
 {
-    MarkerPdu request{};
-    request.subtype = kSlowSubtypeMarker;
-    request.version = kMarkerVersion;
-    request.tlv_type = kMarkerTlvInformation;
-    request.tlv_len = kMarkerInfoLen;
-    request.requester_port = be16::from_host(0x0203);
-    request.requester_system = test::kMacB;
-    request.requester_transaction_id = be32::from_host(0xdeadbeef);
+    MarkerPdu request = test::marker_info(0x0203, test::kMacB, 0xdeadbeef);
     request.pad = {0xaa, 0xbb};             /* Not echoed. */
     request.reserved.fill(0xcc);            /* Not echoed. */
     Bytes frame = compose_marker_response(kMacHost, request);
     ASSERT_EQ(frame.size(), 124u);
 
     FlowKey key{};
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, kEthAddrSlowProtocols);
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.dl_type.value(), kEthTypeSlow);
@@ -494,7 +464,7 @@ TEST(Compose, PushAndPopVlan)
     ASSERT_EQ(frame.size(), 64u);
     EXPECT_EQ(slice(frame, 12, 6), (Bytes{0x81, 0x00, 0xa0, 0x0a, 0x08, 0x06}));
     FlowKey key{};
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.dl_dst, kEthAddrBroadcast);
     EXPECT_EQ(key.dl_src, kMacHost);
     EXPECT_EQ(key.n_vlans, 1);
@@ -507,7 +477,7 @@ TEST(Compose, PushAndPopVlan)
     /* A second push becomes the outermost tag. */
     ASSERT_TRUE(push_vlan(frame, kEthTypeVlan8021AD, 100));
     ASSERT_EQ(frame.size(), 68u);
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.n_vlans, 2);
     EXPECT_EQ(key.vlans[0].tpid.value(), kEthTypeVlan8021AD);
     EXPECT_EQ(key.vlans[0].tci.value(), 100);
@@ -518,7 +488,7 @@ TEST(Compose, PushAndPopVlan)
     /* Pops remove the outermost tag first. */
     ASSERT_TRUE(pop_vlan(frame));
     ASSERT_EQ(frame.size(), 64u);
-    ASSERT_EQ(extract(frame, key), FlowError::kNone);
+    ASSERT_EQ(test::extract_exact(frame, key), FlowError::kNone);
     EXPECT_EQ(key.n_vlans, 1);
     EXPECT_EQ(key.vlans[0].tpid.value(), kEthTypeVlan8021Q);
     EXPECT_EQ(key.vlans[0].tci.value(), 0xa00a);

@@ -17,6 +17,7 @@
 #include "lib/event-loop.h"
 #include "lib/timeval.h"
 #include "lib/unixctl.h"
+#include "tests/test-util.h"
 
 /* Each counter is used by one test only, so tests do not depend on their
  * order. */
@@ -38,29 +39,9 @@ static const ::braid::coverage::Counter cov_test_dup_again("cov_test_dup");
 namespace braid {
 namespace {
 
-using Answer = std::pair<bool, std::string>;
-
-/* Dispatches 'name' with 'args' and returns the one answer it produced. */
-Answer call(const std::string &name, const unixctl::Args &args)
-{
-    std::vector<Answer> answers;
-    unixctl::dispatch(name, args, unixctl::Reply([&answers](bool ok, const std::string &text) {
-                          answers.emplace_back(ok, text);
-                      }));
-    EXPECT_EQ(answers.size(), 1u) << name;
-    return answers.empty() ? Answer{false, "<no answer>"} : answers[0];
-}
-
-/* The lines of 'text'. */
-std::vector<std::string> split_lines(const std::string &text)
-{
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(line);
-    }
-    return lines;
-}
+using test::Answer;
+using test::call;
+using test::split_lines;
 
 /* The whitespace-separated fields of the coverage/show line of 'name', or
  * nothing if it has no line. */

@@ -3,7 +3,6 @@
 
 #include <bit>
 #include <cstring>
-#include <memory>
 #include <random>
 #include <set>
 #include <string_view>
@@ -24,11 +23,8 @@ using test::Bytes;
  * reports any read past the end. */
 uint32_t hash_exact(const void *p, size_t n, uint32_t basis)
 {
-    auto copy = std::make_unique<uint8_t[]>(n ? n : 1);
-    if (n) {
-        std::memcpy(copy.get(), p, n);
-    }
-    return hash_bytes(copy.get(), n, basis);
+    test::ExactCopy copy({static_cast<const uint8_t *>(p), n});
+    return hash_bytes(copy.span().data(), n, basis);
 }
 
 uint32_t hash_str(std::string_view s, uint32_t basis)

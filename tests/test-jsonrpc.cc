@@ -20,22 +20,12 @@
 #include "lib/jsonrpc.h"
 #include "lib/stream.h"
 #include "lib/timeval.h"
+#include "tests/test-util.h"
 
 namespace braid {
 namespace {
 
 using nlohmann::json;
-
-/* Runs 'loop' until 'done' holds, for at most 'max_iterations' waits of up
- * to 100 ms (the clock runs in these tests: sockets need no warping). */
-template <typename Pred>
-bool run_until(EventLoop &loop, Pred done, int max_iterations = 200)
-{
-    for (int i = 0; i < max_iterations && !done(); i++) {
-        loop.run_once(100);
-    }
-    return done();
-}
 
 /* One end of a socketpair as a JsonRpcConnection, the other as a raw fd
  * the test writes to and reads from. */
@@ -67,7 +57,7 @@ protected:
     std::string raw_read(size_t min)
     {
         std::string out;
-        run_until(loop_, [&] {
+        test::run_until(loop_, [&] {
             char buf[4096];
             ssize_t n = recv(raw_, buf, sizeof buf, MSG_DONTWAIT);
             if (n > 0) {
@@ -96,7 +86,7 @@ TEST_F(JsonRpcPair, ReceivesConcatenatedMessagesSplitAnywhere)
         raw_write(stream.substr(0, cut));
         loop_.run_once(0);
         raw_write(stream.substr(cut));
-        ASSERT_TRUE(run_until(loop_, [&] { return received_.size() == 3; })) << cut;
+        ASSERT_TRUE(test::run_until(loop_, [&] { return received_.size() == 3; })) << cut;
         EXPECT_EQ(received_[0].type, JsonRpcMessage::Type::kRequest);
         EXPECT_EQ(received_[0].method, "a");
         EXPECT_EQ(received_[1].type, JsonRpcMessage::Type::kNotify);
@@ -114,7 +104,7 @@ TEST_F(JsonRpcPair, OneByteAtATime)
         raw_write(std::string(1, c));
         loop_.run_once(0);
     }
-    ASSERT_TRUE(run_until(loop_, [&] { return received_.size() == 1; }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return received_.size() == 1; }));
     EXPECT_EQ(received_[0].method, "list-commands");
     EXPECT_EQ(received_[0].id, 0);
 }
@@ -149,7 +139,7 @@ TEST_F(JsonRpcPair, InvalidJsonClosesWithReason)
 {
     uint64_t before = *coverage::read_counter("jsonrpc_close_bad_json");
     raw_write(R"({"method":"a","params":[],"id":1}{"bad":})");
-    ASSERT_TRUE(run_until(loop_, [&] { return !close_reasons_.empty(); }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return !close_reasons_.empty(); }));
     ASSERT_EQ(received_.size(), 1u) << "the good message before the garbage arrives";
     EXPECT_NE(close_reasons_[0].find("invalid JSON"), std::string::npos) << close_reasons_[0];
     EXPECT_TRUE(conn_->is_closed());
@@ -159,7 +149,7 @@ TEST_F(JsonRpcPair, InvalidJsonClosesWithReason)
 TEST_F(JsonRpcPair, NonObjectStreamCloses)
 {
     raw_write("42 ");
-    ASSERT_TRUE(run_until(loop_, [&] { return !close_reasons_.empty(); }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return !close_reasons_.empty(); }));
     EXPECT_NE(close_reasons_[0].find("object or an array"), std::string::npos)
         << close_reasons_[0];
 }
@@ -168,7 +158,7 @@ TEST_F(JsonRpcPair, InvalidMessageClosesWithReason)
 {
     uint64_t before = *coverage::read_counter("jsonrpc_close_bad_message");
     raw_write(R"({"method":"a","params":{},"id":1})");
-    ASSERT_TRUE(run_until(loop_, [&] { return !close_reasons_.empty(); }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return !close_reasons_.empty(); }));
     EXPECT_EQ(close_reasons_[0].rfind("invalid JSON-RPC message: ", 0), 0u)
         << close_reasons_[0];
     EXPECT_TRUE(received_.empty());
@@ -179,7 +169,7 @@ TEST_F(JsonRpcPair, PeerCloseIsReportedOnce)
 {
     close(raw_);
     raw_ = open("/dev/null", O_RDONLY);     /* TearDown closes something. */
-    ASSERT_TRUE(run_until(loop_, [&] { return !close_reasons_.empty(); }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return !close_reasons_.empty(); }));
     EXPECT_EQ(close_reasons_, std::vector<std::string>{"connection closed by peer"});
     loop_.run_once(0);
     conn_->send(JsonRpcMessage::notify("x", json::array()));   /* Ignored. */
@@ -195,7 +185,7 @@ TEST_F(JsonRpcPair, PausedConnectionHoldsMessages)
     }
     EXPECT_TRUE(received_.empty());
     conn_->pause_receiving(false);
-    ASSERT_TRUE(run_until(loop_, [&] { return received_.size() == 2; }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return received_.size() == 2; }));
     EXPECT_EQ(received_[0].method, "a");
     EXPECT_EQ(received_[1].method, "b");
 }
@@ -212,7 +202,7 @@ TEST_F(JsonRpcPair, InactivityProbeOnWarpedClock)
 
     /* Answering keeps the connection. */
     raw_write(R"({"id":"echo","result":[],"error":null})");
-    run_until(loop_, [&] { return false; }, 3);
+    test::run_until(loop_, [&] { return false; }, 3);
     timeval::warp(4999);
     loop_.run_once(0);
     EXPECT_TRUE(close_reasons_.empty());
@@ -221,7 +211,7 @@ TEST_F(JsonRpcPair, InactivityProbeOnWarpedClock)
     timeval::warp(1);
     raw_read(10);       /* The second probe. */
     timeval::warp(5000);
-    ASSERT_TRUE(run_until(loop_, [&] { return !close_reasons_.empty(); }, 10));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return !close_reasons_.empty(); }, 10));
     EXPECT_EQ(close_reasons_[0], "no response to inactivity probe");
     timeval::resume();
 }
@@ -339,7 +329,7 @@ TEST(Stream, TcpJsonRpcRoundTrip)
         loop, std::move(stream), [&](JsonRpcMessage &&m) { at_client.push_back(m); },
         nullptr);
     client.send(JsonRpcMessage::request("transact", json::array({"Open_vSwitch"}), 3));
-    ASSERT_TRUE(run_until(loop, [&] { return at_client.size() == 1; }));
+    ASSERT_TRUE(test::run_until(loop, [&] { return at_client.size() == 1; }));
     EXPECT_EQ(at_server[0].method, "transact");
     EXPECT_EQ(at_client[0].type, JsonRpcMessage::Type::kReply);
     EXPECT_EQ(at_client[0].result, json::array({"Open_vSwitch"}));

@@ -9,6 +9,7 @@
 
 #include "lib/memory.h"
 #include "lib/unixctl.h"
+#include "tests/test-util.h"
 
 namespace braid {
 namespace {
@@ -133,24 +134,18 @@ TEST_F(MemoryTest, ShowCommand)
 {
     memory::register_commands();
     memory::register_reporter("test-a", [](memory::Usage &usage) { usage["test-handlers"] = 4; });
-    std::vector<std::pair<bool, std::string>> answers;
-    unixctl::dispatch("memory/show", {},
-                      unixctl::Reply([&answers](bool ok, const std::string &text) {
-                          answers.emplace_back(ok, text);
-                      }));
-    ASSERT_EQ(answers.size(), 1u);
-    EXPECT_TRUE(answers[0].first);
-    auto pairs = parse_show(answers[0].second);
+    test::Answers answers;
+    unixctl::dispatch("memory/show", {}, answers.reply());
+    ASSERT_EQ(answers.list.size(), 1u);
+    EXPECT_TRUE(answers.list[0].first);
+    auto pairs = parse_show(answers.list[0].second);
     EXPECT_EQ(find_value(pairs, "test-handlers"), "4");
     EXPECT_NE(find_value(pairs, "rss-kB"), "<absent>");
 
-    answers.clear();
-    unixctl::dispatch("memory/show", {"x"},
-                      unixctl::Reply([&answers](bool ok, const std::string &text) {
-                          answers.emplace_back(ok, text);
-                      }));
-    ASSERT_EQ(answers.size(), 1u);
-    EXPECT_EQ(answers[0],
+    answers.list.clear();
+    unixctl::dispatch("memory/show", {"x"}, answers.reply());
+    ASSERT_EQ(answers.list.size(), 1u);
+    EXPECT_EQ(answers.list[0],
               std::make_pair(false,
                              std::string("\"memory/show\" command takes at most 0 arguments\n")));
 }

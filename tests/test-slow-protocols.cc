@@ -4,7 +4,6 @@
 #include <array>
 #include <bit>
 #include <cstring>
-#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -25,9 +24,8 @@ using test::Bytes;
 template <typename Pdu>
 SlowError parse(const Bytes &frame, Pdu &out)
 {
-    auto copy = std::make_unique<uint8_t[]>(frame.size() + (frame.empty() ? 1 : 0));
-    std::copy(frame.begin(), frame.end(), copy.get());
-    std::span<const uint8_t> span(copy.get(), frame.size());
+    test::ExactCopy copy(frame);
+    std::span<const uint8_t> span = copy.span();
     if constexpr (std::is_same_v<Pdu, LacpPdu>) {
         return parse_lacpdu(span, out);
     } else {
@@ -37,9 +35,8 @@ SlowError parse(const Bytes &frame, Pdu &out)
 
 std::optional<uint8_t> subtype_of(const Bytes &frame)
 {
-    auto copy = std::make_unique<uint8_t[]>(frame.size() + (frame.empty() ? 1 : 0));
-    std::copy(frame.begin(), frame.end(), copy.get());
-    return slow_subtype({copy.get(), frame.size()});
+    test::ExactCopy copy(frame);
+    return slow_subtype(copy.span());
 }
 
 /* A wire struct whose every byte is 0x5a, to show whether a parser wrote
@@ -52,56 +49,23 @@ T filled()
     return std::bit_cast<T>(raw);
 }
 
-template <typename T>
-Bytes bytes_of(const T &v)
-{
-    Bytes out;
-    test::append(out, v);
-    return out;
-}
-
-LacpInfo make_info(uint16_t sys_prio, EthAddr system, uint16_t key, uint16_t port_prio,
-                   uint16_t port, uint8_t state)
-{
-    LacpInfo info{};
-    info.system_priority = be16::from_host(sys_prio);
-    info.system = system;
-    info.key = be16::from_host(key);
-    info.port_priority = be16::from_host(port_prio);
-    info.port = be16::from_host(port);
-    info.state = state;
-    return info;
-}
-
-const LacpInfo kActor = make_info(0x8000, test::kMacA, 0x1234, 0x00ff, 7,
-                                  kLacpStateActivity | kLacpStateTimeout
-                                      | kLacpStateAggregation | kLacpStateSynchronization);
-const LacpInfo kPartner = make_info(0x0100, test::kMacB, 0x0021, 0x8000, 0x0102,
-                                    kLacpStateAggregation | kLacpStateDefaulted);
+const LacpInfo kActor = test::lacp_info(0x8000, test::kMacA, 0x1234, 0x00ff, 7,
+                                        kLacpStateActivity | kLacpStateTimeout
+                                            | kLacpStateAggregation
+                                            | kLacpStateSynchronization);
+const LacpInfo kPartner = test::lacp_info(0x0100, test::kMacB, 0x0021, 0x8000, 0x0102,
+                                          kLacpStateAggregation | kLacpStateDefaulted);
 
 Bytes lacp_frame()
 {
     return compose_lacpdu(test::kMacA, kActor, kPartner, 0x1f40);
 }
 
-MarkerPdu marker_info_pdu()
-{
-    MarkerPdu m{};
-    m.subtype = kSlowSubtypeMarker;
-    m.version = kMarkerVersion;
-    m.tlv_type = kMarkerTlvInformation;
-    m.tlv_len = kMarkerInfoLen;
-    m.requester_port = be16::from_host(0x0203);
-    m.requester_system = test::kMacB;
-    m.requester_transaction_id = be32::from_host(0xdeadbeef);
-    return m;
-}
-
 /* A Marker (Information) PDU frame, built field by field. */
 Bytes marker_frame()
 {
     return test::concat({test::eth(kEthTypeSlow, kEthAddrSlowProtocols),
-                         bytes_of(marker_info_pdu())});
+                         test::bytes_of(test::marker_info(0x0203, test::kMacB, 0xdeadbeef))});
 }
 
 /* Offsets in a frame of the PDU fields. */
@@ -141,8 +105,8 @@ TEST(SlowProtocols, LacpduRoundTrip)
     ASSERT_EQ(parse(frame, pdu), SlowError::kNone);
     EXPECT_EQ(pdu.subtype, kSlowSubtypeLacp);
     EXPECT_EQ(pdu.version, 1);
-    EXPECT_EQ(bytes_of(pdu.actor), bytes_of(kActor));
-    EXPECT_EQ(bytes_of(pdu.partner), bytes_of(kPartner));
+    EXPECT_EQ(test::bytes_of(pdu.actor), test::bytes_of(kActor));
+    EXPECT_EQ(test::bytes_of(pdu.partner), test::bytes_of(kPartner));
     EXPECT_EQ(pdu.actor.system, test::kMacA);
     EXPECT_EQ(pdu.actor.port.value(), 7);
     EXPECT_EQ(pdu.actor.state, 0x0f);
@@ -150,7 +114,7 @@ TEST(SlowProtocols, LacpduRoundTrip)
     EXPECT_EQ(pdu.partner.state, 0x44);
     EXPECT_EQ(pdu.collector_max_delay.value(), 0x1f40);
     /* The whole PDU is copied as it was on the wire. */
-    EXPECT_EQ(bytes_of(pdu), test::head(Bytes(frame.begin() + 14, frame.end()), 110));
+    EXPECT_EQ(test::bytes_of(pdu), test::head(Bytes(frame.begin() + 14, frame.end()), 110));
     EXPECT_EQ(subtype_of(frame), kSlowSubtypeLacp);
 
     /* Trailing bytes (padding) are ignored. */
@@ -207,7 +171,7 @@ TEST(SlowProtocols, LacpduEveryTruncation)
         LacpPdu pdu = filled<LacpPdu>();
         EXPECT_EQ(parse(test::head(frame, len), pdu), truncation_reason(len)) << len;
         if (len < frame.size()) {
-            EXPECT_EQ(bytes_of(pdu), Bytes(sizeof pdu, 0x5a)) << "untouched at " << len;
+            EXPECT_EQ(test::bytes_of(pdu), Bytes(sizeof pdu, 0x5a)) << "untouched at " << len;
         }
     }
 }
@@ -219,7 +183,7 @@ TEST(SlowProtocols, MarkerEveryTruncation)
         MarkerPdu pdu = filled<MarkerPdu>();
         EXPECT_EQ(parse(test::head(frame, len), pdu), truncation_reason(len)) << len;
         if (len < frame.size()) {
-            EXPECT_EQ(bytes_of(pdu), Bytes(sizeof pdu, 0x5a)) << "untouched at " << len;
+            EXPECT_EQ(test::bytes_of(pdu), Bytes(sizeof pdu, 0x5a)) << "untouched at " << len;
         }
     }
 }
@@ -308,7 +272,7 @@ TEST(SlowProtocols, LacpduBadFields)
         frame[c.offset] = c.value;
         LacpPdu pdu = filled<LacpPdu>();
         EXPECT_EQ(parse(frame, pdu), c.expected) << "offset " << c.offset;
-        EXPECT_EQ(bytes_of(pdu), Bytes(sizeof pdu, 0x5a)) << "untouched";
+        EXPECT_EQ(test::bytes_of(pdu), Bytes(sizeof pdu, 0x5a)) << "untouched";
     }
 
     /* The first failing check in the documented order is reported. */
@@ -361,8 +325,8 @@ TEST(SlowProtocols, LacpduHigherVersion)
     LacpPdu pdu;
     ASSERT_EQ(parse(frame, pdu), SlowError::kNone);
     EXPECT_EQ(pdu.version, 2) << "reported as received";
-    EXPECT_EQ(bytes_of(pdu.actor), bytes_of(kActor));
-    EXPECT_EQ(bytes_of(pdu.partner), bytes_of(kPartner));
+    EXPECT_EQ(test::bytes_of(pdu.actor), test::bytes_of(kActor));
+    EXPECT_EQ(test::bytes_of(pdu.partner), test::bytes_of(kPartner));
     EXPECT_EQ(pdu.collector_max_delay.value(), 0x1f40);
 
     frame[kVersionAt] = 0xff;
@@ -399,7 +363,7 @@ TEST(SlowProtocols, MarkerBadFields)
         frame[c.offset] = c.value;
         MarkerPdu pdu = filled<MarkerPdu>();
         EXPECT_EQ(parse(frame, pdu), c.expected) << "offset " << c.offset;
-        EXPECT_EQ(bytes_of(pdu), Bytes(sizeof pdu, 0x5a)) << "untouched";
+        EXPECT_EQ(test::bytes_of(pdu), Bytes(sizeof pdu, 0x5a)) << "untouched";
     }
 
     /* A response TLV is valid; pad and reserved octets are ignored. */
@@ -486,7 +450,7 @@ void expect_valid_lacp(const Bytes &f, const LacpPdu &pdu)
         EXPECT_EQ(f[kTerminatorTypeAt], 0);
         EXPECT_EQ(f[kTerminatorLenAt], 0);
     }
-    EXPECT_EQ(bytes_of(pdu), Bytes(f.begin() + 14, f.begin() + 124));
+    EXPECT_EQ(test::bytes_of(pdu), Bytes(f.begin() + 14, f.begin() + 124));
 }
 
 void expect_valid_marker(const Bytes &f, const MarkerPdu &pdu)
@@ -501,7 +465,7 @@ void expect_valid_marker(const Bytes &f, const MarkerPdu &pdu)
         EXPECT_EQ(f[kMarkerTerminatorAt], 0);
         EXPECT_EQ(f[kMarkerTerminatorAt + 1], 0);
     }
-    EXPECT_EQ(bytes_of(pdu), Bytes(f.begin() + 14, f.begin() + 124));
+    EXPECT_EQ(test::bytes_of(pdu), Bytes(f.begin() + 14, f.begin() + 124));
 }
 
 TEST(SlowProtocols, RandomCorruptionNeverCrashes)

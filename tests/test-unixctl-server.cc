@@ -21,20 +21,12 @@
 #include "lib/stream.h"
 #include "lib/unixctl-server.h"
 #include "lib/unixctl.h"
+#include "tests/test-util.h"
 
 namespace braid {
 namespace {
 
 using nlohmann::json;
-
-template <typename Pred>
-bool run_until(EventLoop &loop, Pred done, int max_iterations = 200)
-{
-    for (int i = 0; i < max_iterations && !done(); i++) {
-        loop.run_once(100);
-    }
-    return done();
-}
 
 class UnixctlServerTest : public ::testing::Test {
 protected:
@@ -92,7 +84,7 @@ protected:
     {
         size_t before = replies_.size();
         client_->send(JsonRpcMessage::request(method, std::move(params), id));
-        EXPECT_TRUE(run_until(loop_, [&] { return replies_.size() > before; }));
+        EXPECT_TRUE(test::run_until(loop_, [&] { return replies_.size() > before; }));
         return replies_.empty() ? JsonRpcMessage{} : replies_.back();
     }
 
@@ -133,14 +125,14 @@ TEST_F(UnixctlServerTest, OneRequestAtATimePerConnection)
     connect_client();
     client_->send(JsonRpcMessage::request("test/later", json::array(), 1));
     client_->send(JsonRpcMessage::request("test/echo", json::array({"second"}), 2));
-    ASSERT_TRUE(run_until(loop_, [&] { return deferred_.size() == 1; }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return deferred_.size() == 1; }));
     for (int i = 0; i < 5; i++) {
         loop_.run_once(10);
     }
     EXPECT_TRUE(replies_.empty()) << "the second waits for the first answer";
 
     deferred_[0].ok("first");
-    ASSERT_TRUE(run_until(loop_, [&] { return replies_.size() == 2; }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return replies_.size() == 2; }));
     EXPECT_EQ(replies_[0].id, 1);
     EXPECT_EQ(replies_[0].result, "first\n");
     EXPECT_EQ(replies_[1].id, 2);
@@ -151,7 +143,7 @@ TEST_F(UnixctlServerTest, NonRequestClosesConnectionOnly)
 {
     connect_client();
     client_->send(JsonRpcMessage::notify("test/echo", json::array()));
-    ASSERT_TRUE(run_until(loop_, [&] { return !closed_.empty(); }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return !closed_.empty(); }));
     EXPECT_TRUE(replies_.empty());
     /* The server still serves new clients. */
     closed_.clear();
@@ -164,10 +156,10 @@ TEST_F(UnixctlServerTest, GarbageClosesConnectionOnly)
     std::string error;
     auto raw = Stream::open("unix:" + path_, &error);
     ASSERT_TRUE(raw) << error;
-    ASSERT_TRUE(run_until(loop_, [&] { return server_->n_connections() == 1; }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return server_->n_connections() == 1; }));
     ASSERT_EQ(raw->send("{\"method\":", 10), 10);
     ASSERT_EQ(raw->send("]]]", 3), 3);
-    ASSERT_TRUE(run_until(loop_, [&] { return server_->n_connections() == 0; }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return server_->n_connections() == 0; }));
     connect_client();
     EXPECT_EQ(call("test/echo", json::array()).result, "");
 }
@@ -176,9 +168,9 @@ TEST_F(UnixctlServerTest, AnswerAfterClientLeftIsDropped)
 {
     connect_client();
     client_->send(JsonRpcMessage::request("test/later", json::array(), 1));
-    ASSERT_TRUE(run_until(loop_, [&] { return deferred_.size() == 1; }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return deferred_.size() == 1; }));
     client_.reset();
-    ASSERT_TRUE(run_until(loop_, [&] { return server_->n_connections() == 0; }));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return server_->n_connections() == 0; }));
     deferred_[0].ok("nobody listens");      /* Must not crash. */
     loop_.run_once(0);
 }

@@ -11,35 +11,16 @@
 #include <gtest/gtest.h>
 
 #include "lib/unixctl.h"
+#include "tests/test-util.h"
 
 namespace braid {
 namespace {
 
+using test::Answer;
+using test::Answers;
+using test::call;
 using unixctl::Args;
 using unixctl::Reply;
-
-/* One answer a Reply delivered: whether it was a result, and its text. */
-using Answer = std::pair<bool, std::string>;
-
-/* Records every answer sent through the Replies it makes. */
-struct Answers {
-    std::vector<Answer> list;
-
-    /* A Reply whose answers are appended to 'list'. */
-    Reply reply()
-    {
-        return Reply([this](bool ok, const std::string &text) { list.emplace_back(ok, text); });
-    }
-};
-
-/* Dispatches 'name' with 'args' and returns the one answer it produced. */
-Answer call(const std::string &name, const Args &args)
-{
-    Answers answers;
-    unixctl::dispatch(name, args, answers.reply());
-    EXPECT_EQ(answers.list.size(), 1u) << name;
-    return answers.list.empty() ? Answer{false, "<no answer>"} : answers.list[0];
-}
 
 /* A handler that answers with its arguments joined by commas. */
 void echo_handler(const Args &args, const Reply &reply)

@@ -26,6 +26,7 @@
 #include "lib/unixctl.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
+#include "tests/test-util.h"
 
 BRAID_LOG_MODULE(vtest);
 
@@ -62,6 +63,9 @@ static void PrintTo(Level level, std::ostream *os)
 namespace braid {
 namespace {
 
+using test::Answer;
+using test::call;
+using test::split_lines;
 using vlog::Destination;
 using vlog::Level;
 
@@ -71,19 +75,6 @@ const vlog::Module other_module("vtest_other");
 
 constexpr std::array<Destination, 3> kDestinations = {
     Destination::kConsole, Destination::kSyslog, Destination::kFile};
-
-using Answer = std::pair<bool, std::string>;
-
-/* Dispatches 'name' with 'args' and returns the one answer it produced. */
-Answer call(const std::string &name, const unixctl::Args &args)
-{
-    std::vector<Answer> answers;
-    unixctl::dispatch(name, args, unixctl::Reply([&answers](bool ok, const std::string &text) {
-                          answers.emplace_back(ok, text);
-                      }));
-    EXPECT_EQ(answers.size(), 1u) << name;
-    return answers.empty() ? Answer{false, "<no answer>"} : answers[0];
-}
 
 /* The contents of the file 'path', or "<missing>". */
 std::string read_file(const std::string &path)
@@ -95,17 +86,6 @@ std::string read_file(const std::string &path)
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
-}
-
-/* The lines of 'text'. */
-std::vector<std::string> split_lines(const std::string &text)
-{
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(line);
-    }
-    return lines;
 }
 
 /* What reopen_log_file() and vlog/reopen answered before any test had

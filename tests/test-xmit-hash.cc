@@ -26,8 +26,6 @@
 
 #include "lib/xmit-hash.h"
 
-#include <algorithm>
-#include <memory>
 #include <utility>
 #include <vector>
 
@@ -54,9 +52,8 @@ const In6Addr kIp6B = test::ip6({0xfe80, 0, 0, 0, 0, 0, 0x1234, 0x5678});
  * xmit_hash() agrees. */
 uint32_t hash_frame(P policy, const Bytes &frame)
 {
-    auto copy = std::make_unique<uint8_t[]>(frame.size() + (frame.empty() ? 1 : 0));
-    std::copy(frame.begin(), frame.end(), copy.get());
-    std::span<const uint8_t> span(copy.get(), frame.size());
+    test::ExactCopy copy(frame);
+    std::span<const uint8_t> span = copy.span();
     FlowKey key{};
     flow_extract(span, key);
     uint32_t hash = xmit_hash_frame(policy, span, key);
@@ -66,107 +63,19 @@ uint32_t hash_frame(P policy, const Bytes &frame)
     return hash;
 }
 
-Bytes ipv4_frame(uint8_t proto, const Bytes &l4, be32 src = test::ip4(10, 0, 0, 1),
-                 be32 dst = test::ip4(10, 0, 0, 2), uint16_t frag_off = 0)
-{
-    return test::concat({test::eth(kEthTypeIpv4), test::ipv4(proto, l4.size(), src, dst,
-                                                             frag_off),
-                         l4});
-}
-
-Bytes ipv6_frame(uint8_t next, const Bytes &payload,
-                 In6Addr src = test::ip6({0x2001, 0xdb8, 0, 0, 0, 0, 0, 1}),
-                 In6Addr dst = test::ip6({0x2001, 0xdb8, 0, 0, 0, 0, 0, 2}))
-{
-    return test::concat({test::eth(kEthTypeIpv6), test::ipv6(next, payload.size(), src, dst),
-                         payload});
-}
-
-Bytes icmp_echo()
-{
-    IcmpHeader h{};
-    h.type = kIcmpEchoRequest;
-    h.id = be16::from_host(0x4242);
-    h.seq = be16::from_host(1);
-    Bytes out;
-    test::append(out, h);
-    return out;
-}
-
-Bytes sctp(uint16_t src, uint16_t dst)
-{
-    SctpHeader h{};
-    h.src = be16::from_host(src);
-    h.dst = be16::from_host(dst);
-    Bytes out;
-    test::append(out, h);
-    return out;
-}
-
+/* An ARP request from kMacA (10.0.0.1) for 10.0.0.2, to broadcast. */
 Bytes arp_request()
 {
-    ArpHeader a{};
-    a.htype = be16::from_host(kArpHtypeEthernet);
-    a.ptype = be16::from_host(kEthTypeIpv4);
-    a.hlen = 6;
-    a.plen = 4;
-    a.op = be16::from_host(kArpOpRequest);
-    a.sha = test::kMacA;
-    a.spa = test::ip4(10, 0, 0, 1);
-    a.tpa = test::ip4(10, 0, 0, 2);
-    return test::concat({test::eth(kEthTypeArp, kEthAddrBroadcast), [&] {
-                             Bytes out;
-                             test::append(out, a);
-                             return out;
-                         }()});
-}
-
-/* An IPv6 extension header of 'len8' 8-octet units after the first 8. */
-Bytes ext6(uint8_t next, uint8_t len8)
-{
-    Bytes out(8 + 8 * len8, 0xee);     /* The filler is never parsed. */
-    out[0] = next;
-    out[1] = len8;
-    return out;
-}
-
-/* An IPv6 Authentication Header of 24 bytes ('len' 4). */
-Bytes ah6(uint8_t next)
-{
-    Bytes out(24, 0xee);
-    out[0] = next;
-    out[1] = 4;
-    return out;
-}
-
-Bytes frag6(uint8_t next, uint16_t offset_flags)
-{
-    Ipv6FragHeader f{};
-    f.next_header = next;
-    f.offset_flags = be16::from_host(offset_flags);
-    f.id = be32::from_host(7);
-    Bytes out;
-    test::append(out, f);
-    return out;
-}
-
-/* A GRE header with 'flags' (and version) and 'proto', followed by the
- * 32-bit optional fields given, in order. */
-Bytes gre(uint16_t flags, uint16_t proto, const std::vector<uint32_t> &fields = {})
-{
-    Bytes out;
-    test::append(out, GreHeader{be16::from_host(flags), be16::from_host(proto)});
-    for (uint32_t f : fields) {
-        test::append(out, be32::from_host(f));
-    }
-    return out;
+    return test::concat({test::eth(kEthTypeArp, kEthAddrBroadcast),
+                         test::arp(kArpOpRequest, test::kMacA, test::ip4(10, 0, 0, 1), EthAddr{},
+                                   test::ip4(10, 0, 0, 2))});
 }
 
 /* An IPv4 packet 192.0.2.1 -> 192.0.2.2 carrying 'payload' with protocol
  * 'proto', in an Ethernet frame. */
 Bytes outer4(uint8_t proto, const Bytes &payload)
 {
-    return ipv4_frame(proto, payload, test::ip4(192, 0, 2, 1), test::ip4(192, 0, 2, 2));
+    return test::ipv4_frame(proto, payload, test::ip4(192, 0, 2, 1), test::ip4(192, 0, 2, 2));
 }
 
 /* The inner packet of several tunnel tests: 10.1.1.1 -> 10.2.2.2, TCP
@@ -230,9 +139,10 @@ TEST(XmitHashPolicy, ToStringRoundTrips)
 TEST(XmitHash, Layer2)
 {
     /* 0x55 ^ 0xbb ^ 0x0800 = 0x08ee. */
-    EXPECT_EQ(hash_frame(P::kLayer2, ipv4_frame(kIpProtoTcp, test::tcp(1234, 80))), 0x08eeu);
+    EXPECT_EQ(hash_frame(P::kLayer2, test::ipv4_frame(kIpProtoTcp, test::tcp(1234, 80))),
+              0x08eeu);
     /* 0xee ^ 0x86dd = 0x8633. */
-    EXPECT_EQ(hash_frame(P::kLayer2, ipv6_frame(kIpProtoUdp, test::udp(1, 2))), 0x8633u);
+    EXPECT_EQ(hash_frame(P::kLayer2, test::ipv6_frame(kIpProtoUdp, test::udp(1, 2))), 0x8633u);
     /* VLAN-tagged: the packet type is the inner EtherType, 0x08ee again. */
     Bytes l4 = test::udp(1, 2);
     EXPECT_EQ(hash_frame(P::kLayer2,
@@ -261,16 +171,18 @@ TEST(XmitHash, Layer23)
     /* 10.0.0.1 -> 10.0.0.2: 0x08ee ^ 0x0100000a ^ 0x0200000a = 0x030008ee;
      * ^ (>> 16 = 0x0300) = 0x03000bee; ^ (>> 8 = 0x0003000b) = 0x03030be5.
      * The ports do not count. */
-    EXPECT_EQ(hash_frame(P::kLayer23, ipv4_frame(kIpProtoTcp, test::tcp(1234, 80))),
+    EXPECT_EQ(hash_frame(P::kLayer23, test::ipv4_frame(kIpProtoTcp, test::tcp(1234, 80))),
               0x03030be5u);
-    EXPECT_EQ(hash_frame(P::kLayer23, ipv4_frame(kIpProtoUdp, test::udp(9, 9))), 0x03030be5u);
+    EXPECT_EQ(hash_frame(P::kLayer23, test::ipv4_frame(kIpProtoUdp, test::udp(9, 9))),
+              0x03030be5u);
 
     /* 192.168.1.10 -> 172.16.5.200: 0x0a01a8c0 ^ 0xc80510ac = 0xc204b86c;
      * ^ 0x08ee = 0xc204b082; ^ (>> 16 = 0xc204) = 0xc2047286;
      * ^ (>> 8 = 0x00c20472) = 0xc2c676f4. */
-    EXPECT_EQ(hash_frame(P::kLayer23, ipv4_frame(kIpProtoIcmp, icmp_echo(),
-                                                 test::ip4(192, 168, 1, 10),
-                                                 test::ip4(172, 16, 5, 200))),
+    EXPECT_EQ(hash_frame(P::kLayer23,
+                         test::ipv4_frame(kIpProtoIcmp, test::icmp(kIcmpEchoRequest, 0, 0x4242),
+                                          test::ip4(192, 168, 1, 10),
+                                          test::ip4(172, 16, 5, 200))),
               0xc2c676f4u);
 
     /* VLAN-tagged: the same as untagged. */
@@ -285,12 +197,14 @@ TEST(XmitHash, Layer23)
     /* IPv6 2001:db8::1 -> 2001:db8::2: 0xb90d0120 ^ 0xba0d0120 = 0x03000000;
      * ^ 0x8633 = 0x03008633; ^ (>> 16 = 0x0300) = 0x03008533;
      * ^ (>> 8 = 0x00030085) = 0x030385b6. */
-    EXPECT_EQ(hash_frame(P::kLayer23, ipv6_frame(kIpProtoUdp, test::udp(1, 2))), 0x030385b6u);
+    EXPECT_EQ(hash_frame(P::kLayer23, test::ipv6_frame(kIpProtoUdp, test::udp(1, 2))),
+              0x030385b6u);
 
     /* IPv6 2001:db8:1:2:3:4:5:6 -> fe80::1234:5678:
      * 0xb80d0620 ^ 0x7856b4ec = 0xc05bb2cc; ^ 0x8633 = 0xc05b34ff;
      * ^ (>> 16 = 0xc05b) = 0xc05bf4a4; ^ (>> 8 = 0x00c05bf4) = 0xc09baf50. */
-    EXPECT_EQ(hash_frame(P::kLayer23, ipv6_frame(kIpProtoTcp, test::tcp(5, 6), kIp6A, kIp6B)),
+    EXPECT_EQ(hash_frame(P::kLayer23,
+                         test::ipv6_frame(kIpProtoTcp, test::tcp(5, 6), kIp6A, kIp6B)),
               0xc09baf50u);
 
     /* Non-IP: the layer2 formula (see XmitHash.Layer2). */
@@ -305,10 +219,10 @@ TEST(XmitHash, Layer34)
     /* TCP 10.0.0.1:1234 -> 10.0.0.2:80: 0x5000d204 ^ 0x03000000 = 0x5300d204;
      * ^ (>> 16 = 0x5300) = 0x53008104; ^ (>> 8 = 0x00530081) = 0x53538185;
      * >> 1 = 0x29a9c0c2. */
-    EXPECT_EQ(hash_frame(P::kLayer34, ipv4_frame(kIpProtoTcp, test::tcp(1234, 80))),
+    EXPECT_EQ(hash_frame(P::kLayer34, test::ipv4_frame(kIpProtoTcp, test::tcp(1234, 80))),
               0x29a9c0c2u);
     /* UDP with the same ports and addresses: the same. */
-    EXPECT_EQ(hash_frame(P::kLayer34, ipv4_frame(kIpProtoUdp, test::udp(1234, 80))),
+    EXPECT_EQ(hash_frame(P::kLayer34, test::ipv4_frame(kIpProtoUdp, test::udp(1234, 80))),
               0x29a9c0c2u);
     /* The MACs do not count. */
     Bytes l4 = test::tcp(1234, 80);
@@ -320,23 +234,26 @@ TEST(XmitHash, Layer34)
     /* No ports: 0x03000000; ^ (>> 16) = 0x03000300; ^ (>> 8 = 0x00030003) =
      * 0x03030303; >> 1 = 0x01818181.  This holds for a first fragment (MF
      * set, offset 0), a later fragment, ICMP and SCTP. */
-    EXPECT_EQ(hash_frame(P::kLayer34, ipv4_frame(kIpProtoTcp, test::tcp(1234, 80),
-                                                 test::ip4(10, 0, 0, 1),
-                                                 test::ip4(10, 0, 0, 2),
-                                                 kIpv4MoreFragments)),
+    EXPECT_EQ(hash_frame(P::kLayer34, test::ipv4_frame(kIpProtoTcp, test::tcp(1234, 80),
+                                                       test::ip4(10, 0, 0, 1),
+                                                       test::ip4(10, 0, 0, 2),
+                                                       kIpv4MoreFragments)),
               0x01818181u);
-    EXPECT_EQ(hash_frame(P::kLayer34, ipv4_frame(kIpProtoUdp, Bytes(16, 0xab),
-                                                 test::ip4(10, 0, 0, 1),
-                                                 test::ip4(10, 0, 0, 2), 185)),
+    EXPECT_EQ(hash_frame(P::kLayer34, test::ipv4_frame(kIpProtoUdp, Bytes(16, 0xab),
+                                                       test::ip4(10, 0, 0, 1),
+                                                       test::ip4(10, 0, 0, 2), 185)),
               0x01818181u);
-    EXPECT_EQ(hash_frame(P::kLayer34, ipv4_frame(kIpProtoIcmp, icmp_echo())), 0x01818181u);
-    EXPECT_EQ(hash_frame(P::kLayer34, ipv4_frame(kIpProtoSctp, sctp(1234, 80))), 0x01818181u);
+    EXPECT_EQ(hash_frame(P::kLayer34,
+                         test::ipv4_frame(kIpProtoIcmp, test::icmp(kIcmpEchoRequest, 0, 0x4242))),
+              0x01818181u);
+    EXPECT_EQ(hash_frame(P::kLayer34, test::ipv4_frame(kIpProtoSctp, test::sctp(1234, 80))),
+              0x01818181u);
 
     /* IPv6 UDP 2001:db8:1:2:3:4:5:6 port 0x1234 -> fe80::1234:5678 port
      * 0x5678: 0x78563412 ^ 0xc05bb2cc = 0xb80d86de; ^ (>> 16 = 0xb80d) =
      * 0xb80d3ed3; ^ (>> 8 = 0x00b80d3e) = 0xb8b533ed; >> 1 = 0x5c5a99f6. */
     EXPECT_EQ(hash_frame(P::kLayer34,
-                         ipv6_frame(kIpProtoUdp, test::udp(0x1234, 0x5678), kIp6A, kIp6B)),
+                         test::ipv6_frame(kIpProtoUdp, test::udp(0x1234, 0x5678), kIp6A, kIp6B)),
               0x5c5a99f6u);
     /* The same, VLAN-tagged. */
     Bytes udp = test::udp(0x1234, 0x5678);
@@ -350,16 +267,18 @@ TEST(XmitHash, Layer34)
     /* IPv6 fragments, first and later: 2001:db8::1 ^ 2001:db8::2 =
      * 0x03000000, no ports: 0x01818181 as for IPv4 above. */
     EXPECT_EQ(hash_frame(P::kLayer34,
-                         ipv6_frame(kIpProtoFragment,
-                                    test::concat({frag6(kIpProtoTcp, kIpv6MoreFragments),
-                                                  test::tcp(1234, 80)}))),
+                         test::ipv6_frame(kIpProtoFragment,
+                                          test::concat({test::frag6(kIpProtoTcp,
+                                                                    kIpv6MoreFragments, 7),
+                                                        test::tcp(1234, 80)}))),
               0x01818181u);
     EXPECT_EQ(hash_frame(P::kLayer34,
-                         ipv6_frame(kIpProtoFragment,
-                                    test::concat({frag6(kIpProtoTcp, 0x00a8), Bytes(16, 1)}))),
+                         test::ipv6_frame(kIpProtoFragment,
+                                          test::concat({test::frag6(kIpProtoTcp, 0x00a8, 7),
+                                                        Bytes(16, 1)}))),
               0x01818181u);
     /* ICMPv6 has no ports either. */
-    EXPECT_EQ(hash_frame(P::kLayer34, ipv6_frame(kIpProtoIcmpv6, Bytes{128, 0, 0, 0})),
+    EXPECT_EQ(hash_frame(P::kLayer34, test::ipv6_frame(kIpProtoIcmpv6, Bytes{128, 0, 0, 0})),
               0x01818181u);
 
     /* Non-IP: the layer2 formula. */
@@ -369,7 +288,7 @@ TEST(XmitHash, Layer34)
 TEST(XmitHash, VlanSrcMac)
 {
     /* kMacA: 0x001122 ^ 0x334455 = 0x335577; untagged, VID 0. */
-    EXPECT_EQ(hash_frame(P::kVlanSrcMac, ipv4_frame(kIpProtoTcp, test::tcp(1, 2))),
+    EXPECT_EQ(hash_frame(P::kVlanSrcMac, test::ipv4_frame(kIpProtoTcp, test::tcp(1, 2))),
               0x335577u);
     /* VID 100 = 0x064 (PCP 5 in the TCI is ignored): 0x335577 ^ 0x64 = 0x335513. */
     Bytes l4 = test::tcp(1, 2);
@@ -396,13 +315,15 @@ TEST(XmitHash, VlanSrcMac)
 
 TEST(XmitHash, EncapWithoutTunnelEqualsLayerPolicies)
 {
-    Bytes tcp4 = ipv4_frame(kIpProtoTcp, test::tcp(1234, 80));
+    Bytes tcp4 = test::ipv4_frame(kIpProtoTcp, test::tcp(1234, 80));
     EXPECT_EQ(hash_frame(P::kEncap23, tcp4), 0x03030be5u);     /* See Layer23. */
     EXPECT_EQ(hash_frame(P::kEncap34, tcp4), 0x29a9c0c2u);     /* See Layer34. */
-    Bytes udp6 = ipv6_frame(kIpProtoUdp, test::udp(0x1234, 0x5678), kIp6A, kIp6B);
+    Bytes udp6 = test::ipv6_frame(kIpProtoUdp, test::udp(0x1234, 0x5678), kIp6A, kIp6B);
     EXPECT_EQ(hash_frame(P::kEncap23, udp6), 0xc09baf50u);
     EXPECT_EQ(hash_frame(P::kEncap34, udp6), 0x5c5a99f6u);
-    EXPECT_EQ(hash_frame(P::kEncap34, ipv4_frame(kIpProtoIcmp, icmp_echo())), 0x01818181u);
+    EXPECT_EQ(hash_frame(P::kEncap34,
+                         test::ipv4_frame(kIpProtoIcmp, test::icmp(kIcmpEchoRequest, 0, 0x4242))),
+              0x01818181u);
     /* Non-IP: the layer2 formula. */
     EXPECT_EQ(hash_frame(P::kEncap23, arp_request()), 0x08acu);
     EXPECT_EQ(hash_frame(P::kEncap34, arp_request()), 0x08acu);
@@ -427,8 +348,8 @@ constexpr uint32_t kInner34 = 0x5c5d7cb2;
 
 TEST(XmitHashEncap, GreWithKeyAndSequence)
 {
-    Bytes frame = outer4(kIpProtoGre, test::concat({gre(kGreKeyPresent | kGreSeqPresent,
-                                                        kEthTypeIpv4, {0xabcd, 77}),
+    Bytes frame = outer4(kIpProtoGre, test::concat({test::gre(kGreKeyPresent | kGreSeqPresent,
+                                                              kEthTypeIpv4, {0xabcd, 77}),
                                                     inner_tcp4()}));
     EXPECT_EQ(hash_frame(P::kEncap23, frame), kInner23);
     EXPECT_EQ(hash_frame(P::kEncap34, frame), kInner34);
@@ -447,8 +368,9 @@ TEST(XmitHashEncap, GreOptionalFields)
                           Case{kGreKeyPresent, {5}}, Case{kGreSeqPresent, {9}},
                           Case{kGreChecksumPresent | kGreKeyPresent | kGreSeqPresent,
                                {0x12340000, 5, 9}}}) {
-        Bytes frame = outer4(kIpProtoGre, test::concat({gre(c.flags, kEthTypeIpv4, c.fields),
-                                                        inner_tcp4()}));
+        Bytes frame = outer4(kIpProtoGre,
+                             test::concat({test::gre(c.flags, kEthTypeIpv4, c.fields),
+                                           inner_tcp4()}));
         EXPECT_EQ(hash_frame(P::kEncap23, frame), kInner23) << c.flags;
         EXPECT_EQ(hash_frame(P::kEncap34, frame), kInner34) << c.flags;
     }
@@ -465,14 +387,14 @@ TEST(XmitHashEncap, GreTebCarryingEthernetAndIpv6)
     Bytes udp = test::udp(0x1234, 0x5678);
     Bytes inner6 = test::concat({test::ipv6(kIpProtoUdp, udp.size(), kIp6A, kIp6B), udp});
     Bytes frame = outer4(kIpProtoGre,
-                         test::concat({gre(kGreKeyPresent, kEthTypeTeb, {1}),
+                         test::concat({test::gre(kGreKeyPresent, kEthTypeTeb, {1}),
                                        test::eth(kEthTypeIpv6, kMacD, kMacC), inner6}));
     EXPECT_EQ(hash_frame(P::kEncap23, frame), 0xc09b2103u);
     EXPECT_EQ(hash_frame(P::kEncap34, frame), 0x5c5a99f6u);
 
     /* With a VLAN tag on the inner Ethernet header: the same. */
     Bytes tagged = outer4(kIpProtoGre,
-                          test::concat({gre(0, kEthTypeTeb),
+                          test::concat({test::gre(0, kEthTypeTeb),
                                         test::eth_vlans({{kEthTypeVlan8021Q, 7}}, kEthTypeIpv6,
                                                         kMacD, kMacC),
                                         inner6}));
@@ -480,7 +402,7 @@ TEST(XmitHashEncap, GreTebCarryingEthernetAndIpv6)
     EXPECT_EQ(hash_frame(P::kEncap34, tagged), 0x5c5a99f6u);
 
     /* Inner ARP: not IP, the walk stops at the outer header. */
-    Bytes arp = outer4(kIpProtoGre, test::concat({gre(0, kEthTypeTeb),
+    Bytes arp = outer4(kIpProtoGre, test::concat({test::gre(0, kEthTypeTeb),
                                                    test::eth(kEthTypeArp), Bytes(28, 0)}));
     EXPECT_EQ(hash_frame(P::kEncap23, arp), kOuter23);
     EXPECT_EQ(hash_frame(P::kEncap34, arp), kOuter34);
@@ -499,7 +421,7 @@ TEST(XmitHashEncap, Ipv4InIpv6)
     Bytes inner = test::concat({test::ipv4(kIpProtoTcp, l4.size(), test::ip4(192, 168, 1, 10),
                                            test::ip4(172, 16, 5, 200)),
                                 l4});
-    Bytes frame = ipv6_frame(kIpProtoIpip, inner);
+    Bytes frame = test::ipv6_frame(kIpProtoIpip, inner);
     EXPECT_EQ(hash_frame(P::kEncap23, frame), 0xc2c6f8a7u);
     EXPECT_EQ(hash_frame(P::kEncap34, frame), 0x494b7e4au);
     /* The layer policies use the outer IPv6 header: 0x030385b6 (see Layer23)
@@ -517,17 +439,18 @@ TEST(XmitHashEncap, Ipv6ExtensionHeadersAreWalked)
     Bytes inner = test::concat({test::ipv4(kIpProtoTcp, l4.size(), test::ip4(192, 168, 1, 10),
                                            test::ip4(172, 16, 5, 200)),
                                 l4});
-    Bytes frame = ipv6_frame(kIpProtoHopOpts,
-                             test::concat({ext6(kIpProtoAh, 1), ah6(kIpProtoFragment),
-                                           frag6(kIpProtoDstOpts, 0),
-                                           ext6(kIpProtoIpip, 0), inner}));
+    Bytes frame = test::ipv6_frame(kIpProtoHopOpts,
+                                   test::concat({test::ext6(kIpProtoAh, 1, 0xee),
+                                                 test::ah6(kIpProtoFragment, 4, 0xee),
+                                                 test::frag6(kIpProtoDstOpts, 0, 7),
+                                                 test::ext6(kIpProtoIpip, 0, 0xee), inner}));
     EXPECT_EQ(hash_frame(P::kEncap23, frame), 0xc2c6f8a7u);
     EXPECT_EQ(hash_frame(P::kEncap34, frame), 0x494b7e4au);
 
     /* A real fragment (M set) is not followed: the outer values of
      * Ipv4InIpv6. */
-    Bytes frag = ipv6_frame(kIpProtoFragment,
-                            test::concat({frag6(kIpProtoIpip, kIpv6MoreFragments), inner}));
+    Bytes frag = test::ipv6_frame(
+        kIpProtoFragment, test::concat({test::frag6(kIpProtoIpip, kIpv6MoreFragments, 7), inner}));
     EXPECT_EQ(hash_frame(P::kEncap23, frag), 0x030385b6u);
     EXPECT_EQ(hash_frame(P::kEncap34, frag), 0x01818181u);
 }
@@ -537,7 +460,7 @@ TEST(XmitHashEncap, NestedIpInIp)
     /* IPv4 in IPv6 in IPv4, innermost ICMP 192.168.1.10 -> 172.16.5.200,
      * no ports: 0xc204b86c; ^ (>> 16 = 0xc204) = 0xc2047a68;
      * ^ (>> 8 = 0x00c2047a) = 0xc2c67e12; >> 1 = 0x61633f09. */
-    Bytes icmp = icmp_echo();
+    Bytes icmp = test::icmp(kIcmpEchoRequest, 0, 0x4242);
     Bytes in4 = test::concat({test::ipv4(kIpProtoIcmp, icmp.size(), test::ip4(192, 168, 1, 10),
                                          test::ip4(172, 16, 5, 200)),
                               icmp});
@@ -558,7 +481,7 @@ TEST(XmitHashEncap, InnerFragmentHasNoPorts)
     Bytes inner = test::concat({test::ipv4(kIpProtoTcp, payload.size(), test::ip4(10, 1, 1, 1),
                                            test::ip4(10, 2, 2, 2), 100),
                                 payload});
-    Bytes frame = outer4(kIpProtoGre, test::concat({gre(0, kEthTypeIpv4), inner}));
+    Bytes frame = outer4(kIpProtoGre, test::concat({test::gre(0, kEthTypeIpv4), inner}));
     EXPECT_EQ(hash_frame(P::kEncap34, frame), 0x01800181u);
     /* The same packet as a first fragment: ports omitted as well. */
     Bytes l4 = test::tcp(40000, 443);
@@ -566,13 +489,13 @@ TEST(XmitHashEncap, InnerFragmentHasNoPorts)
                                            test::ip4(10, 2, 2, 2), kIpv4MoreFragments),
                                 l4});
     EXPECT_EQ(hash_frame(P::kEncap34,
-                         outer4(kIpProtoGre, test::concat({gre(0, kEthTypeIpv4), first}))),
+                         outer4(kIpProtoGre, test::concat({test::gre(0, kEthTypeIpv4), first}))),
               0x01800181u);
     /* An outer fragment is not followed into. */
     Bytes gre_frag = test::concat({test::eth(kEthTypeIpv4),
                                    test::ipv4(kIpProtoGre, 4 + 40, test::ip4(192, 0, 2, 1),
                                               test::ip4(192, 0, 2, 2), kIpv4MoreFragments),
-                                   gre(0, kEthTypeIpv4), inner_tcp4()});
+                                   test::gre(0, kEthTypeIpv4), inner_tcp4()});
     EXPECT_EQ(hash_frame(P::kEncap34, gre_frag), kOuter34);
     EXPECT_EQ(hash_frame(P::kEncap23, gre_frag), kOuter23);
 }
@@ -595,7 +518,7 @@ TEST(XmitHashEncap, UdpTunnelsAreNotFollowed)
 
 TEST(XmitHashEncap, MalformedFallsBackToOuterHeader)
 {
-    Bytes gre_ks = gre(kGreKeyPresent | kGreSeqPresent, kEthTypeIpv4, {0xabcd, 77});
+    Bytes gre_ks = test::gre(kGreKeyPresent | kGreSeqPresent, kEthTypeIpv4, {0xabcd, 77});
     Bytes inner = inner_tcp4();
     std::vector<std::pair<const char *, Bytes>> cases;
 
@@ -638,12 +561,12 @@ TEST(XmitHashEncap, MalformedFallsBackToOuterHeader)
                        outer4(kIpProtoIpv6, test::head(test::ipv6(kIpProtoTcp, 0), 39)));
     /* TEB whose inner Ethernet header or VLAN tag is truncated. */
     cases.emplace_back("teb eth truncated",
-                       outer4(kIpProtoGre, test::concat({gre(0, kEthTypeTeb),
+                       outer4(kIpProtoGre, test::concat({test::gre(0, kEthTypeTeb),
                                                          test::head(test::eth(kEthTypeIpv4),
                                                                     13)})));
     cases.emplace_back("teb vlan truncated",
                        outer4(kIpProtoGre,
-                              test::concat({gre(0, kEthTypeTeb),
+                              test::concat({test::gre(0, kEthTypeTeb),
                                             test::head(test::eth_vlans(
                                                            {{kEthTypeVlan8021Q, 5}},
                                                            kEthTypeIpv4),
@@ -653,13 +576,13 @@ TEST(XmitHashEncap, MalformedFallsBackToOuterHeader)
      * ignored the flags would use). */
     cases.emplace_back("gre routing",
                        outer4(kIpProtoGre,
-                              test::concat({gre(kGreRoutingPresent, kEthTypeIpv4), inner})));
+                              test::concat({test::gre(kGreRoutingPresent, kEthTypeIpv4), inner})));
     cases.emplace_back("gre version 1",
-                       outer4(kIpProtoGre, test::concat({gre(kGreKeyPresent | 1, kEthTypeIpv4,
-                                                             {0}),
+                       outer4(kIpProtoGre, test::concat({test::gre(kGreKeyPresent | 1,
+                                                                   kEthTypeIpv4, {0}),
                                                          inner})));
     cases.emplace_back("gre mpls",
-                       outer4(kIpProtoGre, test::concat({gre(0, kEthTypeMpls),
+                       outer4(kIpProtoGre, test::concat({test::gre(0, kEthTypeMpls),
                                                          Bytes{0, 0, 0x11, 0x40}, inner})));
 
     for (const auto &[name, frame] : cases) {
@@ -673,7 +596,7 @@ TEST(XmitHashEncap, MalformedFallsBackToOuterHeader)
 
     /* An outer IPv6 packet whose inner IPv4 is truncated: the outer IPv6
      * fields, 0x030385b6 and 0x01818181 (see Ipv4InIpv6). */
-    Bytes v6 = ipv6_frame(kIpProtoIpip, test::head(inner, 30));
+    Bytes v6 = test::ipv6_frame(kIpProtoIpip, test::head(inner, 30));
     EXPECT_EQ(hash_frame(P::kEncap23, v6), 0x030385b6u);
     EXPECT_EQ(hash_frame(P::kEncap34, v6), 0x01818181u);
     /* The same when the IPv6 payload length ends inside the inner header
@@ -689,9 +612,9 @@ TEST(XmitHashEncap, EveryTruncationIsSafe)
     Bytes in4 = test::concat({test::ipv4(kIpProtoTcp, l4.size()), l4});
     Bytes in6 = test::concat({test::ipv6(kIpProtoIpip, in4.size()), in4});
     Bytes frame = outer4(kIpProtoGre,
-                         test::concat({gre(kGreChecksumPresent | kGreKeyPresent
-                                               | kGreSeqPresent,
-                                           kEthTypeTeb, {0, 1, 2}),
+                         test::concat({test::gre(kGreChecksumPresent | kGreKeyPresent
+                                                     | kGreSeqPresent,
+                                                 kEthTypeTeb, {0, 1, 2}),
                                        test::eth_vlans({{kEthTypeVlan8021AD, 1},
                                                         {kEthTypeVlan8021Q, 2}},
                                                        kEthTypeIpv6),
