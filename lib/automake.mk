@@ -10,6 +10,7 @@ lib_libbraid_a_SOURCES = \
 	lib/daemon.h \
 	lib/dirs.cc \
 	lib/dirs.h \
+	lib/dp-packet.h \
 	lib/event-loop.cc \
 	lib/event-loop.h \
 	lib/flow.cc \
@@ -24,10 +25,30 @@ lib_libbraid_a_SOURCES = \
 	lib/jsonrpc.h \
 	lib/memory.cc \
 	lib/memory.h \
+	lib/netdev-dummy.cc \
+	lib/netdev-linux-link.cc \
+	lib/netdev-linux-private.h \
+	lib/netdev-linux.cc \
+	lib/netdev-provider.h \
+	lib/netdev-tap.cc \
+	lib/netdev.cc \
+	lib/netdev.h \
+	lib/ovsdb-data.cc \
+	lib/ovsdb-data.h \
+	lib/ovsdb-replica.cc \
+	lib/ovsdb-replica.h \
+	lib/ovsdb-schema.cc \
+	lib/ovsdb-schema.h \
+	lib/ovsdb-session.cc \
+	lib/ovsdb-session.h \
 	lib/packet-compose.cc \
 	lib/packet-compose.h \
 	lib/packets.cc \
 	lib/packets.h \
+	lib/pcap-file.cc \
+	lib/pcap-file.h \
+	lib/rtnetlink.cc \
+	lib/rtnetlink.h \
 	lib/signals.cc \
 	lib/signals.h \
 	lib/slow-protocols.cc \

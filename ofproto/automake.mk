@@ -1,3 +1,6 @@
-# ofproto/: OpenFlow tables, translation (the NORMAL action with MAC learning
-# and VLANs), bonding, LACP and link monitors.  The datapath, bonding and
-# LACP issues fill this folder; nothing is built from it yet.
+# ofproto/: the switches: ports, OpenFlow port numbers, and (with the
+# datapath, bonding and LACP issues) translation, bonds and LACP.
+noinst_LIBRARIES += ofproto/libofproto.a
+ofproto_libofproto_a_SOURCES = \
+	ofproto/ofproto.cc \
+	ofproto/ofproto.h

@@ -22,6 +22,9 @@ tests_unit_tests_SOURCES = \
 	tests/test-jsonrpc-message.cc \
 	tests/test-jsonrpc.cc \
 	tests/test-memory.cc \
+	tests/test-ovsdb-data.cc \
+	tests/test-ovsdb-schema.cc \
+	tests/test-ovsdb-session.cc \
 	tests/test-slow-protocols.cc \
 	tests/test-unixctl-server.cc \
 	tests/test-unixctl.cc \
@@ -31,13 +34,15 @@ tests_unit_tests_SOURCES = \
 	tests/test-xmit-hash.cc \
 	tests/unit-main.cc
 tests_unit_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
-tests_unit_tests_LDADD = vswitchd/libvswitchd.a lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) -lpthread
+tests_unit_tests_LDADD = vswitchd/libvswitchd.a ofproto/libofproto.a lib/libbraid.a \
+	$(GTEST_LIBS) $(FMT_LIBS) $(MNL_LIBS) -lpthread
 
 TESTS += tests/scenario-tests
 check_PROGRAMS += tests/scenario-tests
 tests_scenario_tests_SOURCES = \
 	tests/sandbox.cc \
 	tests/sandbox.h \
+	tests/scenario-bridge.cc \
 	tests/scenario-daemon.cc \
 	tests/unit-main.cc
 tests_scenario_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)

@@ -279,9 +279,13 @@ std::optional<pid_t> Sandbox::vswitchd_pid() const
 
 void Sandbox::remember_pids()
 {
-    for (const char *name : {"ovs-vswitchd.pid", "ovsdb-server.pid"}) {
+    /* Every pidfile in the sandbox: the daemons braid-ctl starts and any a
+     * test starts by hand. */
+    RunResult ls = test::run({"find", dir_, "-maxdepth", "1", "-name", "*.pid"});
+    std::istringstream files(ls.out);
+    for (std::string file; std::getline(files, file);) {
         std::string error;
-        if (auto pid = daemon::read_pidfile(path(name), &error)) {
+        if (auto pid = daemon::read_pidfile(file, &error)) {
             if (std::find(pids_.begin(), pids_.end(), *pid) == pids_.end()) {
                 pids_.push_back(*pid);
             }

@@ -14,12 +14,17 @@
 #include "lib/daemon.h"
 #include "lib/event-loop.h"
 #include "lib/memory.h"
+#include "lib/netdev-provider.h"
+#include "lib/ovsdb-session.h"
+#include "lib/rtnetlink.h"
 #include "lib/signals.h"
 #include "lib/timeval.h"
 #include "lib/unixctl-server.h"
 #include "lib/unixctl.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
+#include "vswitchd/bridge.h"
+#include "vswitchd/db-settings.h"
 #include "vswitchd/options.h"
 
 BRAID_LOG_MODULE(vswitchd);
@@ -74,6 +79,21 @@ public:
         }
         register_commands();
 
+        /* Devices, then the database session that configures them. */
+        netdev_set_control_loop(&loop_);
+        rtnetlink_set_loop(&loop_);
+        if (options_.enable_dummy == "override") {
+            netdev_enable_dummy_override();
+        }
+        netdev_register_builtin_classes();
+        ovsdb::Session::Settings db;
+        db.remote = options_.remote;
+        db.lock = "ovs_vswitchd";
+        db.wanted = vswitchd_wanted_columns();
+        session_ = std::make_unique<ovsdb::Session>(loop_, db, [this] { bridges_->run(); });
+        bridges_ = std::make_unique<BridgeManager>(loop_, *session_);
+        session_->start();
+
         VLOG_INFO("{}", vswitchd_version().substr(0, vswitchd_version().find('\n')));
         VLOG_INFO("Braid {} started, database {}, control socket {}", PACKAGE_VERSION,
                   options_.remote, unixctl_ ? unixctl_->path() : "none");
@@ -82,6 +102,8 @@ public:
         loop_.run();
 
         VLOG_INFO("exiting");
+        bridges_.reset();       /* Removes the devices the bridges created. */
+        session_.reset();
         daemon::remove_files();
         if (exit_signal_) {
             /* Die of the signal, as a process killed by it would. */
@@ -133,6 +155,8 @@ private:
     EventLoop loop_;
     std::unique_ptr<SignalWatcher> signals_;
     std::unique_ptr<UnixctlServer> unixctl_;
+    std::unique_ptr<ovsdb::Session> session_;
+    std::unique_ptr<BridgeManager> bridges_;
     int exit_signal_ = 0;
 };
 

@@ -1,0 +1,152 @@
+/* Network devices: the ports Braid reads frames from and writes frames to.
+ *
+ * A Netdev is one open device of some type ("dummy", "system", "internal",
+ * "tap"; see netdev-provider.h for how a type is implemented).  Callers use
+ * only the public, non-virtual functions below; they check arguments, keep
+ * the counters every device has, log, and supply defaults for what a type
+ * does not implement, then call the provider's private hooks.
+ *
+ * Conventions:
+ *   - Functions that can fail return 0 or a positive errno value
+ *     (EOPNOTSUPP when the type cannot do it), with details in the log.
+ *   - Status getters and configuration run on the control thread.
+ *   - recv() and send() run on the datapath thread that owns the queue, one
+ *     batch at a time; they never allocate or block.
+ *   - Any change of status (carrier, admin state, MTU, MAC address) bumps
+ *     change_seq() and wakes every change listener, whatever thread noticed
+ *     it; nobody needs to poll. */
+#ifndef BRAID_LIB_NETDEV_H
+#define BRAID_LIB_NETDEV_H 1
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/dp-packet.h"
+#include "lib/packets.h"
+
+namespace braid {
+
+class EventLoop;
+
+/* Makes change listeners run on 'loop' (the control thread's).  Without a
+ * loop they run on the thread that noticed the change. */
+void netdev_set_control_loop(EventLoop *loop);
+
+/* Device counters.  A field a device cannot count holds kUnsupported. */
+struct NetdevStats {
+    static constexpr uint64_t kUnsupported = UINT64_MAX;
+
+    uint64_t rx_packets = 0;
+    uint64_t tx_packets = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t tx_bytes = 0;
+    uint64_t rx_dropped = 0;
+    uint64_t tx_dropped = 0;
+    uint64_t rx_errors = 0;
+    uint64_t tx_errors = 0;
+};
+
+/* Options from Interface.options, as key/value strings. */
+using NetdevOptions = std::map<std::string, std::string>;
+
+class Netdev {
+public:
+    virtual ~Netdev();
+    Netdev(const Netdev &) = delete;
+    Netdev &operator=(const Netdev &) = delete;
+
+    /* Opens the device 'name' of 'type' ("" means "system").  If a device
+     * with that name is already open with the same type, returns it (devices
+     * are shared, like the rows that name them); with another type, fails
+     * with EEXIST.  On failure returns a positive errno value and sets
+     * '*error' to a sentence for Interface.error. */
+    static int open(const std::string &name, const std::string &type,
+                    std::shared_ptr<Netdev> *netdev, std::string *error);
+
+    /* The names of all types that open() accepts, sorted (for
+     * Open_vSwitch.iface_types). */
+    static std::vector<std::string> types();
+
+    /* Every listener runs (on the control thread's loop) after any device's
+     * status changes.  Returns an id for remove_change_listener(). */
+    static int add_change_listener(std::function<void()> fn);
+    static void remove_change_listener(int id);
+
+    const std::string &name() const { return name_; }
+    const std::string &type() const { return type_; }
+
+    /* Applies Interface.options.  An unknown key or a bad value fails with
+     * EINVAL and an '*error' naming it; the previous options stay. */
+    int set_config(const NetdevOptions &options, std::string *error);
+
+    /* Status. */
+    int get_etheraddr(EthAddr *mac) const;
+    int set_etheraddr(const EthAddr &mac);
+    int get_mtu(int *mtu) const;
+    int set_mtu(int mtu);
+    /* The kernel interface index, or 0 for devices without one. */
+    int get_ifindex() const;
+    /* Physical link up?  Devices without a carrier report true. */
+    bool get_carrier() const;
+    /* Administratively up (IFF_UP)? */
+    bool is_admin_up() const;
+    int set_admin_up(bool up);
+    /* How often the carrier went down since the device was opened. */
+    uint64_t carrier_resets() const;
+    int get_stats(NetdevStats *stats) const;
+
+    /* Incremented on every status change. */
+    uint64_t change_seq() const { return change_seq_.load(std::memory_order_acquire); }
+
+    /* Datapath.  recv() fills 'batch': on entry every one of its kMaxBurst
+     * slots points to an empty buffer and 'count' is 0; it copies up to
+     * kMaxBurst received frames into those buffers, in order, and sets
+     * 'count'.  Returns 0 if anything was received, EAGAIN if nothing was
+     * waiting.  send() transmits the 'count' packets of 'batch' and leaves
+     * them with the caller; frames it cannot send are counted as
+     * tx_dropped. */
+    int recv(PacketBatch &batch);
+    int send(PacketBatch &batch);
+
+    /* A descriptor that becomes readable when recv() has work, or -1. */
+    int rx_fd() const;
+
+protected:
+    Netdev(std::string name, std::string type);
+
+    /* Providers call this after noticing a status change, from any thread. */
+    void notify_change();
+
+private:
+    friend class NetdevRegistry;
+
+    /* ---- Provider hooks (the contract is in netdev-provider.h). ---- */
+    virtual int do_construct(std::string *error) = 0;
+    virtual int do_set_config(const NetdevOptions &options, std::string *error);
+    virtual int do_get_etheraddr(EthAddr *mac) const = 0;
+    virtual int do_set_etheraddr(const EthAddr &mac);
+    virtual int do_get_mtu(int *mtu) const = 0;
+    virtual int do_set_mtu(int mtu);
+    virtual int do_get_ifindex() const;
+    virtual bool do_get_carrier() const;
+    virtual bool do_is_admin_up() const;
+    virtual int do_set_admin_up(bool up);
+    virtual uint64_t do_carrier_resets() const;
+    virtual int do_get_stats(NetdevStats *stats) const;
+    virtual int do_recv(PacketBatch &batch) = 0;
+    virtual int do_send(PacketBatch &batch) = 0;
+    virtual int do_rx_fd() const;
+
+    std::string name_;
+    std::string type_;
+    std::atomic<uint64_t> change_seq_{1};
+};
+
+}  // namespace braid
+
+#endif  // BRAID_LIB_NETDEV_H

@@ -1,0 +1,319 @@
+/* One switch: ports, interfaces, devices and OpenFlow port numbers. */
+#include <config.h>
+
+#include "ofproto/ofproto.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "lib/coverage.h"
+#include "lib/hash.h"
+#include "lib/vlog.h"
+
+BRAID_LOG_MODULE(ofproto);
+BRAID_COVERAGE_DEFINE(ofproto_iface_added);
+BRAID_COVERAGE_DEFINE(ofproto_iface_removed);
+BRAID_COVERAGE_DEFINE(ofproto_iface_failed);
+
+namespace braid::ofproto {
+
+const char *vlan_mode_to_string(VlanMode mode)
+{
+    switch (mode) {
+    case VlanMode::kTrunk: return "trunk";
+    case VlanMode::kAccess: return "access";
+    case VlanMode::kNativeTagged: return "native-tagged";
+    case VlanMode::kNativeUntagged: return "native-untagged";
+    case VlanMode::kDot1qTunnel: return "dot1q-tunnel";
+    }
+    return "trunk";
+}
+
+Ofproto::Ofproto(std::string name) : name_(std::move(name))
+{
+    settings_.name = name_;
+    VLOG_INFO("bridge {}: created", name_);
+}
+
+Ofproto::~Ofproto()
+{
+    VLOG_INFO("bridge {}: destroyed", name_);
+}
+
+const Interface *Ofproto::interface(const std::string &name) const
+{
+    auto it = interfaces_.find(name);
+    return it == interfaces_.end() ? nullptr : &it->second;
+}
+
+void Ofproto::remove_interface(const std::string &name)
+{
+    auto it = interfaces_.find(name);
+    if (it == interfaces_.end()) {
+        return;
+    }
+    if (it->second.ofport > 0) {
+        ofports_.erase(it->second.ofport);
+    }
+    COVERAGE_INC(ofproto_iface_removed);
+    VLOG_INFO("bridge {}: removed interface {} (port {})", name_, name, it->second.ofport);
+    interfaces_.erase(it);
+}
+
+void Ofproto::open_interface(Interface &iface)
+{
+    const InterfaceSettings &s = iface.settings;
+    iface.error.clear();
+    if (!iface.netdev) {
+        std::string error;
+        if (Netdev::open(s.name, s.type, &iface.netdev, &error)) {
+            COVERAGE_INC(ofproto_iface_failed);
+            iface.error = error;
+            iface.netdev.reset();
+            return;
+        }
+    }
+    std::string error;
+    if (iface.netdev->set_config(s.options, &error)) {
+        COVERAGE_INC(ofproto_iface_failed);
+        iface.error = error;
+        iface.netdev.reset();
+        return;
+    }
+    if (s.mtu_request && *s.mtu_request > 0) {
+        int mtu = 0;
+        iface.netdev->get_mtu(&mtu);
+        if (mtu != *s.mtu_request) {
+            if (int err = iface.netdev->set_mtu(int(*s.mtu_request))) {
+                static vlog::RateLimit rl(5, 20);
+                VLOG_WARN_RL(rl, "bridge {}: {}: could not set MTU {} ({})", name_, s.name,
+                             *s.mtu_request, strerror(err));
+            }
+        }
+    }
+    if (s.mac && (s.type == "internal")) {
+        EthAddr current;
+        if (!iface.netdev->get_etheraddr(&current) && current != *s.mac) {
+            iface.netdev->set_etheraddr(*s.mac);
+        }
+    }
+}
+
+void Ofproto::reconfigure(const BridgeSettings &settings)
+{
+    settings_ = settings;
+
+    /* What is wanted, in order: the bridge's own interface, then those
+     * with an ofport_request, then the rest. */
+    std::map<std::string, std::pair<std::string, const InterfaceSettings *>> wanted;
+    for (const PortSettings &port : settings.ports) {
+        for (const InterfaceSettings &iface : port.interfaces) {
+            wanted.emplace(iface.name, std::make_pair(port.name, &iface));
+        }
+    }
+
+    /* Drop what is gone, and what changed type (it is opened anew). */
+    for (auto it = interfaces_.begin(); it != interfaces_.end();) {
+        auto w = wanted.find(it->first);
+        std::string name = it->first;
+        ++it;
+        if (w == wanted.end() || w->second.second->type != interfaces_[name].settings.type) {
+            remove_interface(name);
+        }
+    }
+
+    std::vector<std::string> order;
+    for (const auto &[name, w] : wanted) {
+        if (name == name_) {
+            order.insert(order.begin(), name);
+        } else if (w.second->ofport_request) {
+            order.push_back(name);
+        }
+    }
+    for (const auto &[name, w] : wanted) {
+        if (name != name_ && !w.second->ofport_request) {
+            order.push_back(name);
+        }
+    }
+
+    for (const std::string &name : order) {
+        const auto &[port, s] = wanted.at(name);
+        auto [it, inserted] = interfaces_.try_emplace(name);
+        Interface &iface = it->second;
+        bool changed = inserted || !(iface.settings == *s) || !iface.netdev;
+        iface.name = name;
+        iface.port = port;
+        iface.settings = *s;
+        if (changed) {
+            open_interface(iface);
+            if (inserted && iface.netdev) {
+                COVERAGE_INC(ofproto_iface_added);
+            }
+        }
+    }
+    assign_ofports(order);
+    choose_hwaddr();
+}
+
+void Ofproto::assign_ofports(const std::vector<std::string> &order)
+{
+    auto valid = [](int64_t n) { return n >= 1 && n < kOfpPortMax; };
+    auto release = [&](Interface &iface) {
+        if (iface.ofport > 0) {
+            ofports_.erase(iface.ofport);
+        }
+        iface.ofport = -1;
+    };
+
+    /* Failed interfaces hold no number.  The others have no error but the
+     * number conflicts found below, which are decided anew each time. */
+    for (const std::string &name : order) {
+        Interface &iface = interfaces_.at(name);
+        if (!iface.netdev) {
+            release(iface);
+        } else {
+            iface.error.clear();
+        }
+    }
+
+    /* The local port, then requests, which may displace interfaces that did
+     * not ask for their number. */
+    for (const std::string &name : order) {
+        Interface &iface = interfaces_.at(name);
+        if (!iface.netdev) {
+            continue;
+        }
+        int64_t want;
+        if (name == name_) {
+            want = kOfpPortLocal;
+        } else if (iface.settings.ofport_request && valid(*iface.settings.ofport_request)) {
+            want = *iface.settings.ofport_request;
+        } else {
+            continue;
+        }
+        if (iface.ofport == want) {
+            continue;
+        }
+        auto holder = ofports_.find(want);
+        if (holder != ofports_.end() && holder->second != name) {
+            Interface &other = interfaces_.at(holder->second);
+            if (other.settings.ofport_request == want) {
+                /* Both asked for it: the one that has it keeps it. */
+                release(iface);
+                iface.error = fmt::format("ofport_request {} is already taken by interface {}, "
+                                          "which requested it too",
+                                          want, other.name);
+                continue;
+            }
+            VLOG_INFO("bridge {}: interface {} gives up port {} to {}, which requested it",
+                      name_, other.name, want, name);
+            release(other);
+        }
+        release(iface);
+        iface.ofport = want;
+        ofports_[want] = name;
+    }
+
+    /* The rest: the number they had, else the lowest free one. */
+    for (const std::string &name : order) {
+        Interface &iface = interfaces_.at(name);
+        if (!iface.netdev || iface.ofport > 0 || !iface.error.empty()) {
+            continue;
+        }
+        int64_t want = -1;
+        if (iface.settings.previous_ofport && valid(*iface.settings.previous_ofport)
+            && !ofports_.count(*iface.settings.previous_ofport)) {
+            want = *iface.settings.previous_ofport;
+        } else {
+            for (int64_t n = 1; n < kOfpPortMax; n++) {
+                if (!ofports_.count(n)) {
+                    want = n;
+                    break;
+                }
+            }
+        }
+        if (want < 0) {
+            iface.error = "no OpenFlow port number is free";
+            continue;
+        }
+        iface.ofport = want;
+        ofports_[want] = name;
+        VLOG_INFO("bridge {}: added interface {} on port {}", name_, name, want);
+    }
+}
+
+void Ofproto::choose_hwaddr()
+{
+    EthAddr mac;
+    auto configured = settings_.other_config.find("hwaddr");
+    std::optional<EthAddr> parsed;
+    if (configured != settings_.other_config.end()) {
+        parsed = EthAddr::parse(configured->second);
+    }
+    if (parsed && !parsed->is_multicast() && !parsed->is_zero()) {
+        mac = *parsed;
+    } else {
+        /* The lowest address of the bridge's other devices keeps the bridge's
+         * address (and datapath id) stable as long as they stay. */
+        std::optional<EthAddr> lowest;
+        for (const auto &[name, iface] : interfaces_) {
+            EthAddr a;
+            if (name == name_ || !iface.netdev || iface.settings.type == "internal"
+                || iface.netdev->get_etheraddr(&a) || a.is_zero() || a.is_multicast()) {
+                continue;
+            }
+            if (!lowest || a < *lowest) {
+                lowest = a;
+            }
+        }
+        if (lowest) {
+            mac = *lowest;
+        } else {
+            /* No other device: an address derived from the bridge name, so it
+             * is the same after every restart.  Locally administered. */
+            uint32_t h = hash_bytes(name_.data(), name_.size(), 0x62726964);
+            uint32_t h2 = hash_bytes(name_.data(), name_.size(), h);
+            mac = EthAddr{{0x02, uint8_t(h2), uint8_t(h >> 24), uint8_t(h >> 16),
+                           uint8_t(h >> 8), uint8_t(h)}};
+        }
+    }
+    if (mac != hwaddr_) {
+        hwaddr_ = mac;
+        VLOG_DBG("bridge {}: using Ethernet address {}", name_, mac.to_string());
+    }
+    auto local = interfaces_.find(name_);
+    if (local != interfaces_.end() && local->second.netdev && !local->second.settings.mac) {
+        EthAddr current;
+        if (!local->second.netdev->get_etheraddr(&current) && current != hwaddr_) {
+            local->second.netdev->set_etheraddr(hwaddr_);
+        }
+    }
+}
+
+std::string Ofproto::datapath_id() const
+{
+    auto configured = settings_.other_config.find("datapath-id");
+    if (configured != settings_.other_config.end()) {
+        const std::string &id = configured->second;
+        std::string hex = id.rfind("0x", 0) == 0 ? id.substr(2) : id;
+        if (hex.size() == 16 && std::all_of(hex.begin(), hex.end(), ::isxdigit)) {
+            std::string lower = hex;
+            std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+            return lower;
+        }
+    }
+    return fmt::format("0000{:012x}", hwaddr_.to_u64());
+}
+
+std::optional<EthAddr> Ofproto::bond_active_member(const std::string &) const
+{
+    return std::nullopt;        /* The bonding issue fills this in. */
+}
+
+std::optional<bool> Ofproto::lacp_current(const std::string &) const
+{
+    return std::nullopt;        /* The LACP issue fills this in. */
+}
+
+}  // namespace braid::ofproto
