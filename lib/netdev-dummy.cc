@@ -91,9 +91,7 @@ public:
     {
         if (carrier_ != up) {
             carrier_ = up;
-            if (!up) {
-                carrier_resets_++;
-            }
+            carrier_resets_++;
             notify_change();
         }
     }

@@ -97,9 +97,9 @@ void NetdevLinuxLink::link_changed(const RtnlLink &link, RtnlChange change)
             }
             present_ = true;
         }
-        if (had_carrier && !carrier_locked()) {
-            carrier_resets_++;
-            lost = true;
+        if (had_carrier != carrier_locked()) {
+            carrier_resets_++;          /* Every change, as link_resets counts. */
+            lost = had_carrier;
         }
     }
     link_event();

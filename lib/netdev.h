@@ -96,7 +96,8 @@ public:
     /* Administratively up (IFF_UP)? */
     bool is_admin_up() const;
     int set_admin_up(bool up);
-    /* How often the carrier went down since the device was opened. */
+    /* How often the carrier changed (up to down or down to up) since the
+     * device was opened: Interface.link_resets. */
     uint64_t carrier_resets() const;
     int get_stats(NetdevStats *stats) const;
 

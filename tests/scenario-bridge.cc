@@ -322,6 +322,7 @@ TEST_F(BridgeScenario, StatisticsAndLinkStateWriteBack)
     EXPECT_EQ(get("Interface", "p1", "link_resets"), "1");
     ASSERT_EQ(sb_.appctl({"netdev-dummy/set-carrier", "p1", "up"}).status, 0);
     vsctl({"wait-until", "Interface", "p1", "link_state=up"});
+    EXPECT_EQ(get("Interface", "p1", "link_resets"), "2") << "every change counts";
     ASSERT_EQ(sb_.appctl({"netdev-dummy/set-admin-state", "p1", "down"}).status, 0);
     vsctl({"wait-until", "Interface", "p1", "admin_state=down"});
 

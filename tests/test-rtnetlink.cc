@@ -48,7 +48,10 @@ public:
         std::memcpy(bytes_.data() + at + sizeof nla, payload, len);
         return *this;
     }
-    MsgBuilder &str(uint16_t type, const std::string &s) { return attr(type, s.c_str(), s.size() + 1); }
+    MsgBuilder &str(uint16_t type, const std::string &s)
+    {
+        return attr(type, s.c_str(), s.size() + 1);
+    }
     MsgBuilder &u32(uint16_t type, uint32_t v) { return attr(type, &v, sizeof v); }
     MsgBuilder &u8(uint16_t type, uint8_t v) { return attr(type, &v, sizeof v); }
 
@@ -197,9 +200,9 @@ TEST(RtnetlinkParseTest, CarrierNeedsLowerUpAndOperationalState)
     };
     for (const Case &c : cases) {
         RtnlLink link;
-        ASSERT_EQ(parse(MsgBuilder(RTM_NEWLINK, 3, c.flags).u8(IFLA_OPERSTATE, c.operstate).build(),
-                        &link),
-                  RtnlParseError::kNone);
+        std::vector<uint8_t> msg =
+            MsgBuilder(RTM_NEWLINK, 3, c.flags).u8(IFLA_OPERSTATE, c.operstate).build();
+        ASSERT_EQ(parse(msg, &link), RtnlParseError::kNone);
         EXPECT_EQ(link.has_carrier(), c.carrier) << c.flags << " " << int(c.operstate);
     }
 }

@@ -104,6 +104,8 @@ public:
         VLOG_INFO("exiting");
         bridges_.reset();       /* Removes the devices the bridges created. */
         session_.reset();
+        rtnetlink_set_loop(nullptr);
+        netdev_set_control_loop(nullptr);
         daemon::remove_files();
         if (exit_signal_) {
             /* Die of the signal, as a process killed by it would. */
