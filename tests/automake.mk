@@ -22,6 +22,7 @@ tests_unit_tests_SOURCES = \
 	tests/test-jsonrpc-message.cc \
 	tests/test-jsonrpc.cc \
 	tests/test-memory.cc \
+	tests/test-ofproto.cc \
 	tests/test-ovsdb-data.cc \
 	tests/test-ovsdb-schema.cc \
 	tests/test-ovsdb-session.cc \

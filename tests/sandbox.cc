@@ -53,6 +53,24 @@ int64_t now_ms()
 
 }  // namespace
 
+std::vector<std::string> merged_environment(const std::vector<std::string> &env)
+{
+    std::vector<std::string> vars;
+    for (char **e = environ; *e; e++) {
+        std::string var = *e;
+        std::string name = var.substr(0, var.find('='));
+        bool overridden = false;
+        for (const std::string &o : env) {
+            overridden |= o.substr(0, o.find('=')) == name;
+        }
+        if (!overridden) {
+            vars.push_back(var);
+        }
+    }
+    vars.insert(vars.end(), env.begin(), env.end());
+    return vars;
+}
+
 std::string builddir()
 {
     /* The test binaries live in BUILDDIR/tests. */
@@ -85,20 +103,7 @@ RunResult run(const std::vector<std::string> &argv, const std::vector<std::strin
         return result;
     }
 
-    /* The environment: ours, with 'env' overriding. */
-    std::vector<std::string> vars;
-    for (char **e = environ; *e; e++) {
-        std::string var = *e;
-        std::string name = var.substr(0, var.find('='));
-        bool overridden = false;
-        for (const std::string &o : env) {
-            overridden |= o.substr(0, o.find('=')) == name;
-        }
-        if (!overridden) {
-            vars.push_back(var);
-        }
-    }
-    vars.insert(vars.end(), env.begin(), env.end());
+    std::vector<std::string> vars = merged_environment(env);
     std::vector<char *> envp, args;
     for (std::string &v : vars) {
         envp.push_back(v.data());
@@ -225,6 +230,37 @@ RunResult Sandbox::run(const std::vector<std::string> &argv, int timeout_ms,
                        const std::string &input) const
 {
     return test::run(argv, env(), timeout_ms, input);
+}
+
+pid_t Sandbox::spawn(const std::vector<std::string> &argv, const std::string &output_name)
+{
+    std::vector<std::string> vars = merged_environment(env());
+    std::vector<char *> envp, args;
+    for (std::string &v : vars) {
+        envp.push_back(v.data());
+    }
+    envp.push_back(nullptr);
+    std::vector<std::string> argv_copy = argv;
+    for (std::string &a : argv_copy) {
+        args.push_back(a.data());
+    }
+    args.push_back(nullptr);
+
+    std::string out = path(output_name);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid;
+    int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (error) {
+        return -1;
+    }
+    pids_.push_back(pid);
+    return pid;
 }
 
 RunResult Sandbox::ctl(const std::vector<std::string> &args) const

@@ -44,6 +44,10 @@ RunResult run(const std::vector<std::string> &argv,
               const std::vector<std::string> &env = {}, int timeout_ms = 20000,
               const std::string &input = "");
 
+/* Our environment with the "NAME=value" settings of 'env' in place of the
+ * variables of the same names. */
+std::vector<std::string> merged_environment(const std::vector<std::string> &env);
+
 /* Reads a whole file; nullopt if it cannot be read. */
 std::optional<std::string> read_file(const std::string &path);
 
@@ -63,6 +67,11 @@ public:
     /* Runs a command in the sandbox's environment. */
     RunResult run(const std::vector<std::string> &argv, int timeout_ms = 20000,
                   const std::string &input = "") const;
+
+    /* Starts 'argv' in the background in the sandbox's environment, with its
+     * output going to files in the sandbox, and returns its pid (or -1).
+     * The destructor kills it if it is still running. */
+    pid_t spawn(const std::vector<std::string> &argv, const std::string &output_name);
 
     /* braid-ctl --sandbox=DIR ARGS. */
     RunResult ctl(const std::vector<std::string> &args) const;

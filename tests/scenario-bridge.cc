@@ -442,5 +442,60 @@ TEST_F(BridgeScenario, SecondDaemonWaitsOnTheLock)
     EXPECT_EQ(r.status, 0);
 }
 
+/* The real ovs-vswitchd and braid-vswitchd exclude each other through the
+ * same database lock, whichever comes first. */
+TEST_F(BridgeScenario, RealOvsVswitchdAndBraidShareTheLock)
+{
+    const std::string ovs = "/usr/lib/openvswitch-switch/ovs-vswitchd";
+    if (access(ovs.c_str(), X_OK) != 0) {
+        GTEST_SKIP() << ovs << " is not installed";
+    }
+    /* Not detached: ovs-vswitchd finishes detaching only after its first
+     * configuration commits, which the lock prevents. */
+    allowed_.push_back(std::regex("another ovs-vswitchd process is running"));
+    auto start_ovs = [&] {
+        ASSERT_GT(sb_.spawn({ovs, "--enable-dummy=override", "--disable-system",
+                             "--disable-system-route", "--pidfile=real.pid",
+                             "--unixctl=real.ctl", "--no-chdir",
+                             "--log-file=" + sb_.path("real.log"),
+                             "-vconsole:off"},
+                            "real.out"),
+                  0);
+        ASSERT_TRUE(sb_.wait_until([&] { return access(sb_.path("real.ctl").c_str(), F_OK) == 0; }));
+    };
+    vsctl({"add-br", "br0"});
+
+    /* Braid first: the real one waits and changes nothing. */
+    start_ovs();
+    ASSERT_TRUE(sb_.wait_until([&] {
+        return contains(read_file(sb_.path("real.log")).value_or(""),
+                        "another ovs-vswitchd process is running");
+    }));
+    vsctl({"add-port", "br0", "p1"});
+    EXPECT_EQ(get("Interface", "p1", "ofport"), "1");
+    EXPECT_TRUE(contains(sb_.appctl({"bridge/show"}).out, "interface p1")) << "braid did it";
+    ASSERT_EQ(sb_.run({"ovs-appctl", "-t", sb_.path("real.ctl"), "exit"}).status, 0);
+    ASSERT_TRUE(sb_.wait_until([&] { return access(sb_.path("real.ctl").c_str(), F_OK) != 0; }));
+
+    /* The real one first: braid waits until it goes away. */
+    ASSERT_EQ(sb_.ctl({"--no-ovsdb-server", "stop"}).status, 0);
+    start_ovs();
+    vsctl({"add-port", "br0", "p2"});        /* Applied by the real one. */
+    RunResult r = sb_.ctl({"--no-ovsdb-server", "--vswitchd-opt=--enable-dummy=override",
+                           "start"});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    ASSERT_TRUE(sb_.wait_until([&] {
+        return contains(sb_.vswitchd_log(), "another ovs-vswitchd process is running");
+    }));
+    EXPECT_EQ(sb_.appctl({"bridge/show"}).out,
+              "database lock held by another process: not configuring\n");
+    ASSERT_EQ(sb_.run({"ovs-appctl", "-t", sb_.path("real.ctl"), "exit"}).status, 0);
+    ASSERT_TRUE(sb_.wait_until([&] {
+        return contains(sb_.appctl({"bridge/show"}).out, "interface p2");
+    }));
+    vsctl({"add-port", "br0", "p3"});
+    EXPECT_TRUE(contains(sb_.appctl({"bridge/show"}).out, "interface p3"));
+}
+
 }  // namespace
 }  // namespace braid::test
