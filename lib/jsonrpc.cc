@@ -75,7 +75,17 @@ void JsonRpcConnection::fail(const std::string &reason)
         return;
     }
     close();
-    if (on_close_) {
+    if (!on_close_) {
+        return;
+    }
+    if (sending_) {
+        std::weak_ptr<bool> alive = alive_;
+        loop_.post([this, alive, reason] {
+            if (auto a = alive.lock(); a && *a) {
+                on_close_(reason);
+            }
+        });
+    } else {
         on_close_(reason);
     }
 }
@@ -92,7 +102,11 @@ void JsonRpcConnection::send(const JsonRpcMessage &msg)
     }
     out_ += msg.to_text();
     if (connected_) {
+        /* A failure here must not reach the owner while it is still inside
+         * its own call to send(): report it from the loop. */
+        sending_ = true;
         do_send();
+        sending_ = false;
     }
     update_watch();
 }

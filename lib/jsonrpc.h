@@ -16,7 +16,9 @@
  * (coverage/show) and logged with a rate limit.
  *
  * Callbacks run on the loop's thread and must not destroy the connection
- * directly; they may close() it and post its destruction to the loop. */
+ * directly; they may close() it and post its destruction to the loop.  The
+ * close callback never runs from inside send(): a failure to write is
+ * reported from the loop afterwards. */
 #ifndef BRAID_LIB_JSONRPC_H
 #define BRAID_LIB_JSONRPC_H 1
 
@@ -94,6 +96,7 @@ private:
     bool closing_ = false;          /* close_after_flush() was called. */
     bool paused_ = false;
     bool delivering_ = false;
+    bool sending_ = false;          /* Inside send(): defer the close callback. */
     bool watching_out_ = false;
     bool watching_in_ = true;
     bool eof_ = false;              /* The peer closed its sending side. */

@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <deque>
 #include <map>
@@ -246,9 +247,10 @@ private:
 
     EthAddr mac_;
     int mtu_ = 1500;
-    bool admin_up_ = true;
-    bool carrier_ = true;
-    uint64_t carrier_resets_ = 0;
+    /* Read by the datapath's do_send(), set by the control thread. */
+    std::atomic<bool> admin_up_{true};
+    std::atomic<bool> carrier_{true};
+    std::atomic<uint64_t> carrier_resets_{0};
 };
 
 /* Parses a frame given in hex ("00112233..."; spaces, ':' and '.' between

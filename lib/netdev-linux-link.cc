@@ -217,6 +217,12 @@ int NetdevLinuxLink::do_set_admin_up(bool up)
     return 0;
 }
 
+bool NetdevLinuxLink::do_is_gone() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !present_;
+}
+
 uint64_t NetdevLinuxLink::do_carrier_resets() const
 {
     std::lock_guard<std::mutex> lock(mutex_);

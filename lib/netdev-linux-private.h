@@ -62,6 +62,7 @@ private:
     bool do_is_admin_up() const override;
     int do_set_admin_up(bool up) override;
     uint64_t do_carrier_resets() const override;
+    bool do_is_gone() const override;
     int do_get_stats(NetdevStats *stats) const override;
 
     /* Applies an event (or a fresh query) about the interface. */

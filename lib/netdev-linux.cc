@@ -35,6 +35,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -370,6 +371,22 @@ void netdev_linux_register()
     register_netdev_class("system", [](const std::string &name) {
         return std::unique_ptr<Netdev>(new NetdevLinux(name));
     });
+
+    /* Tell the bridges when kernel interfaces come and go, so that an
+     * interface configured before its device existed (or whose device was
+     * deleted and created again) is set up without waiting for a database
+     * change.  Control thread only. */
+    static std::set<int> known;
+    int id;
+    rtnetlink_add_listener(-1, "", [](const RtnlLink &link, RtnlChange change) {
+        bool appeared_or_gone =
+            link.ifindex == 0                      /* Events were lost. */
+            || (change == RtnlChange::kDelete ? known.erase(link.ifindex) > 0
+                                              : known.insert(link.ifindex).second);
+        if (appeared_or_gone) {
+            Netdev::notify_devices_changed();
+        }
+    }, &id);
 }
 
 }  // namespace braid

@@ -35,6 +35,11 @@
  *                      allocation, no blocking, no virtual call per packet.
  *   do_rx_fd           a descriptor that polls readable when do_recv() has
  *                      work; default -1.
+ *   do_is_gone         true once the device was removed from the system (a
+ *                      later open() of the name then makes a new Netdev);
+ *                      default false.  Providers of kernel devices also call
+ *                      Netdev::notify_devices_changed() when any kernel
+ *                      interface appears or disappears.
  *
  * Threads.  do_recv()/do_send() run on one datapath thread per device at a
  * time; everything else on the control thread.  A provider that learns of a

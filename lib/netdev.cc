@@ -41,6 +41,7 @@ public:
     int next_listener = 1;
     EventLoop *loop = nullptr;
     std::atomic<bool> notify_pending{false};
+    std::atomic<uint64_t> devices_seq{1};
 
     void run_listeners()
     {
@@ -99,7 +100,11 @@ int Netdev::open(const std::string &name, const std::string &requested_type,
 
     auto it = r.open_devices.find(name);
     if (it != r.open_devices.end()) {
-        if (std::shared_ptr<Netdev> existing = it->second.lock()) {
+        std::shared_ptr<Netdev> existing = it->second.lock();
+        if (existing && existing->is_gone()) {
+            existing.reset();       /* Its device is gone: open a new one. */
+        }
+        if (existing) {
             if (existing->type() != type) {
                 *error = fmt::format("{} is already open as a device of type {}", name,
                                      existing->type());
@@ -167,6 +172,22 @@ void Netdev::remove_change_listener(int id)
     NetdevRegistry &r = NetdevRegistry::get();
     std::lock_guard<std::mutex> lock(r.listeners_mutex);
     r.listeners.erase(id);
+}
+
+uint64_t Netdev::devices_seq()
+{
+    return NetdevRegistry::get().devices_seq.load(std::memory_order_acquire);
+}
+
+void Netdev::notify_devices_changed()
+{
+    NetdevRegistry &r = NetdevRegistry::get();
+    r.devices_seq.fetch_add(1, std::memory_order_acq_rel);
+    if (!r.loop) {
+        r.run_listeners();
+    } else if (!r.notify_pending.exchange(true)) {
+        r.loop->post([&r] { r.run_listeners(); });
+    }
 }
 
 void Netdev::notify_change()
@@ -344,6 +365,11 @@ int Netdev::do_get_stats(NetdevStats *stats) const
 int Netdev::do_rx_fd() const
 {
     return -1;
+}
+
+bool Netdev::do_is_gone() const
+{
+    return false;
 }
 
 }  // namespace braid

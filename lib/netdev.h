@@ -104,6 +104,20 @@ public:
     /* Incremented on every status change. */
     uint64_t change_seq() const { return change_seq_.load(std::memory_order_acquire); }
 
+    /* True once the device behind this Netdev no longer exists (a kernel
+     * interface was deleted).  Netdev::open() then opens a new Netdev for
+     * the name instead of sharing this one. */
+    bool is_gone() const { return do_is_gone(); }
+
+    /* Incremented whenever a kernel interface appears or disappears in the
+     * system, so that interfaces that failed for want of a device can be
+     * tried again.  Change listeners are woken too. */
+    static uint64_t devices_seq();
+
+    /* Providers call this when a kernel interface appeared or disappeared
+     * (their watchers are not tied to one Netdev, hence public). */
+    static void notify_devices_changed();
+
     /* Datapath.  recv() fills 'batch': on entry every one of its kMaxBurst
      * slots points to an empty buffer and 'count' is 0; it copies up to
      * kMaxBurst received frames into those buffers, in order, and sets
@@ -142,6 +156,7 @@ private:
     virtual int do_recv(PacketBatch &batch) = 0;
     virtual int do_send(PacketBatch &batch) = 0;
     virtual int do_rx_fd() const;
+    virtual bool do_is_gone() const;
 
     std::string name_;
     std::string type_;

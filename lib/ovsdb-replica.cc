@@ -24,6 +24,7 @@ void Replica::configure(const DatabaseSchema &schema,
     wanted_.clear();
     tables_.clear();
     alert_seqno_++;
+    change_seqno_++;
     for (const auto &[table, want] : wanted) {
         const TableSchema *ts = schema.table(table);
         if (!ts) {
@@ -57,6 +58,7 @@ void Replica::clear()
 {
     tables_.clear();
     alert_seqno_++;
+    change_seqno_++;
 }
 
 const Replica::Table &Replica::table(const std::string &name) const
@@ -236,6 +238,7 @@ bool Replica::apply_row(const std::string &table, const std::string &uuid,
 
 bool Replica::apply_updates(const nlohmann::json &updates, int version, std::string *error)
 {
+    change_seqno_++;
     if (!updates.is_object()) {
         *error = "table updates are not an object";
         return false;

@@ -83,6 +83,9 @@ public:
      * and clear(). */
     uint64_t alert_seqno() const { return alert_seqno_; }
 
+    /* Bumped by every change at all, silent columns included. */
+    uint64_t change_seqno() const { return change_seqno_; }
+
     /* Total number of rows held. */
     size_t n_rows() const;
 
@@ -96,6 +99,7 @@ private:
     std::map<std::string, TableWanted> wanted_;        /* Intersected with the schema. */
     std::map<std::string, Table> tables_;
     uint64_t alert_seqno_ = 1;
+    uint64_t change_seqno_ = 1;
 };
 
 }  // namespace braid::ovsdb

@@ -117,7 +117,9 @@ void Session::connect()
 uint64_t Session::send_request(const std::string &method, json params)
 {
     uint64_t id = next_id_++;
-    conn_->send(JsonRpcMessage::request(method, std::move(params), id));
+    if (conn_) {
+        conn_->send(JsonRpcMessage::request(method, std::move(params), id));
+    }
     return id;
 }
 
@@ -380,8 +382,11 @@ void Session::transact(json ops, TxnCallback done)
         params.push_back({{"op", "assert"}, {"lock", settings_.lock}});
     }
     COVERAGE_INC(ovsdb_txn_sent);
-    uint64_t id = send_request("transact", std::move(params));
+    /* Pending before it is sent, so that a disconnection, whenever it is
+     * noticed, reports it. */
+    uint64_t id = next_id_++;
     pending_.emplace(id, std::move(done));
+    conn_->send(JsonRpcMessage::request("transact", std::move(params), id));
 }
 
 void Session::handle_txn_reply(const JsonRpcMessage &msg, TxnCallback done)
@@ -413,9 +418,16 @@ void Session::handle_txn_reply(const JsonRpcMessage &msg, TxnCallback done)
             if (error == "timed out" || error == "not owner") {
                 COVERAGE_INC(ovsdb_txn_try_again);
                 r.status = TxnResult::Status::kTryAgain;
-                if (error == "not owner") {
+                if (error == "not owner" && has_lock_) {
+                    /* We thought we held the lock.  Start over: a new
+                     * connection asks for it again. */
+                    static vlog::RateLimit rl(5, 20);
+                    VLOG_WARN_RL(rl, "{}: the server says we do not hold lock \"{}\"; "
+                                 "reconnecting", settings_.remote, settings_.lock);
                     has_lock_ = false;
-                    notify();
+                    done(r);
+                    reconnect_later("lock not held");
+                    return;
                 }
             } else {
                 COVERAGE_INC(ovsdb_txn_error);

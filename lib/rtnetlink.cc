@@ -187,6 +187,9 @@ int open_socket_locked(State &s)
 
 bool listener_matches(const Listener &l, const RtnlLink &link)
 {
+    if (l.ifindex < 0) {
+        return true;                /* Follows every link. */
+    }
     return l.ifindex ? l.ifindex == link.ifindex
                      : !link.name.empty() && l.name == link.name;
 }
@@ -226,11 +229,22 @@ void resync()
     COVERAGE_INC(rtnetlink_resync);
     State &s = state();
     std::set<std::pair<int, std::string>> targets;
+    bool any = false;
     {
         std::lock_guard<std::mutex> lock(s.mutex);
         for (const auto &[id, l] : s.listeners) {
-            targets.emplace(l.ifindex, l.ifindex ? std::string() : l.name);
+            if (l.ifindex >= 0) {
+                targets.emplace(l.ifindex, l.ifindex ? std::string() : l.name);
+            } else {
+                any = true;
+            }
         }
+    }
+    if (any) {
+        /* Those following every link learn that something may have changed
+         * through an event for no link in particular. */
+        RtnlLink unknown;
+        dispatch(unknown, RtnlChange::kNew);
     }
     for (const auto &[ifindex, name] : targets) {
         RtnlLink link;

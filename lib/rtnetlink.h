@@ -106,7 +106,9 @@ using RtnlCallback = std::function<void(const RtnlLink &link, RtnlChange change)
 
 /* Registers 'callback' for the link with index 'ifindex', or, if 'ifindex'
  * is 0, for the link named 'name' (whichever link has that name when a
- * message arrives).  Creates the listener if needed and first delivers the
+ * message arrives), or, if 'ifindex' is -1, for every link (after lost
+ * events such a callback is called once with a link of index 0 and no
+ * name, meaning "anything may have changed").  Creates the listener if needed and first delivers the
  * events already pending to the existing callbacks, so that a state the
  * caller queries right after this call is not overtaken by older events.
  * Returns 0 and sets '*id', or a positive errno value. */

@@ -100,6 +100,25 @@ void Ofproto::open_interface(Interface &iface)
     }
 }
 
+void Ofproto::prune(const BridgeSettings &settings)
+{
+    std::map<std::string, const InterfaceSettings *> wanted;
+    for (const PortSettings &port : settings.ports) {
+        for (const InterfaceSettings &iface : port.interfaces) {
+            wanted.emplace(iface.name, &iface);
+        }
+    }
+    /* Drop what is gone, and what changed type (it is opened anew). */
+    for (auto it = interfaces_.begin(); it != interfaces_.end();) {
+        auto w = wanted.find(it->first);
+        std::string name = it->first;
+        ++it;
+        if (w == wanted.end() || w->second->type != interfaces_[name].settings.type) {
+            remove_interface(name);
+        }
+    }
+}
+
 void Ofproto::reconfigure(const BridgeSettings &settings)
 {
     settings_ = settings;
@@ -113,15 +132,7 @@ void Ofproto::reconfigure(const BridgeSettings &settings)
         }
     }
 
-    /* Drop what is gone, and what changed type (it is opened anew). */
-    for (auto it = interfaces_.begin(); it != interfaces_.end();) {
-        auto w = wanted.find(it->first);
-        std::string name = it->first;
-        ++it;
-        if (w == wanted.end() || w->second.second->type != interfaces_[name].settings.type) {
-            remove_interface(name);
-        }
-    }
+    prune(settings);
 
     std::vector<std::string> order;
     for (const auto &[name, w] : wanted) {
@@ -141,7 +152,15 @@ void Ofproto::reconfigure(const BridgeSettings &settings)
         const auto &[port, s] = wanted.at(name);
         auto [it, inserted] = interfaces_.try_emplace(name);
         Interface &iface = it->second;
-        bool changed = inserted || !(iface.settings == *s) || !iface.netdev;
+        if (iface.netdev && iface.netdev->is_gone()) {
+            /* The kernel device was deleted: open the name anew. */
+            VLOG_INFO("bridge {}: device {} is gone; reopening", name_, name);
+            iface.netdev.reset();
+        }
+        /* The number read back from the database is not configuration. */
+        InterfaceSettings old_cfg = iface.settings;
+        old_cfg.previous_ofport = s->previous_ofport;
+        bool changed = inserted || !(old_cfg == *s) || !iface.netdev;
         iface.name = name;
         iface.port = port;
         iface.settings = *s;
@@ -199,8 +218,8 @@ void Ofproto::assign_ofports(const std::vector<std::string> &order)
         if (holder != ofports_.end() && holder->second != name) {
             Interface &other = interfaces_.at(holder->second);
             if (other.settings.ofport_request == want) {
-                /* Both asked for it: the one that has it keeps it. */
-                release(iface);
+                /* Both asked for it: the one that has it keeps it, and this
+                 * one keeps the number it has, if any. */
                 iface.error = fmt::format("ofport_request {} is already taken by interface {}, "
                                           "which requested it too",
                                           want, other.name);
@@ -215,7 +234,9 @@ void Ofproto::assign_ofports(const std::vector<std::string> &order)
         ofports_[want] = name;
     }
 
-    /* The rest: the number they had, else the lowest free one. */
+    /* The rest: the number they had, else the lowest free one.  (An
+     * interface whose request lost a conflict keeps the number it had, or
+     * gets none, so that the conflict shows.) */
     for (const std::string &name : order) {
         Interface &iface = interfaces_.at(name);
         if (!iface.netdev || iface.ofport > 0 || !iface.error.empty()) {

@@ -123,6 +123,12 @@ public:
     /* Applies 'settings' (whose name must be this bridge's). */
     void reconfigure(const BridgeSettings &settings);
 
+    /* The first half of reconfigure(): only closes the interfaces that
+     * 'settings' no longer has, or has with another type.  Calling this on
+     * every bridge before reconfiguring any lets a device move from one
+     * bridge to another in one step. */
+    void prune(const BridgeSettings &settings);
+
     const std::string &name() const { return name_; }
     const BridgeSettings &settings() const { return settings_; }
 

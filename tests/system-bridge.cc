@@ -126,13 +126,36 @@ TEST_F(SystemBridge, MissingDeviceReportsAndHeals)
     EXPECT_EQ(get("Interface", "sb1a", "error"),
               "\"could not open network device sb1a (No such device)\"");
 
+    /* The device appears: the interface heals by itself, with no change to
+     * the database. */
     ASSERT_EQ(sb_.run({"ip", "link", "add", "sb1a", "type", "veth", "peer", "name", "sb1b"})
                   .status,
               0);
-    vsctl({"set", "Interface", "sb1a", "other_config:retry=1"});
-    EXPECT_EQ(get("Interface", "sb1a", "ofport"), "1");
+    vsctl({"wait-until", "Interface", "sb1a", "ofport=1"});
     EXPECT_EQ(get("Interface", "sb1a", "error"), "[]");
     sb_.run({"ip", "link", "del", "sb1a"});
+}
+
+TEST_F(SystemBridge, DeletedAndRecreatedDeviceIsFollowed)
+{
+    vsctl({"add-br", "br0"});
+    vsctl({"add-port", "br0", "sb0a"});
+    EXPECT_EQ(get("Interface", "sb0a", "link_state"), "up");
+
+    /* Gone: the interface fails, saying why. */
+    ASSERT_EQ(sb_.run({"ip", "link", "del", "sb0a"}).status, 0);
+    vsctl({"wait-until", "Interface", "sb0a", "ofport=-1"});
+    EXPECT_EQ(get("Interface", "sb0a", "error"),
+              "\"could not open network device sb0a (No such device)\"");
+    ASSERT_EQ(sb_.run({"ip", "link", "add", "sb0a", "type", "veth", "peer", "name", "sb0b"})
+                  .status,
+              0);
+    ASSERT_EQ(sb_.run({"ip", "link", "set", "sb0a", "up"}).status, 0);
+    ASSERT_EQ(sb_.run({"ip", "link", "set", "sb0b", "up"}).status, 0);
+    std::string ifindex = std::to_string(if_nametoindex("sb0a"));
+    vsctl({"wait-until", "Interface", "sb0a", "ifindex=" + ifindex, "link_state=up"});
+    EXPECT_EQ(get("Interface", "sb0a", "ofport"), "1");
+    EXPECT_EQ(get("Interface", "sb0a", "error"), "[]");
 }
 
 TEST_F(SystemBridge, KillAndRestartRecreatesInternalDevices)

@@ -80,12 +80,20 @@ TEST(Ofproto, PreviousNumbersAndRequests)
     EXPECT_EQ(ofport(br, "pb"), 7);
     EXPECT_EQ(ofport(br, "pa"), 1);
 
-    /* Two requests for one number: the holder keeps it. */
+    /* Two requests for one number: the holder keeps it, and the other keeps
+     * the number it has (its traffic goes on), with the error. */
     br.reconfigure(bridge("tbr1", {port("tbr1"), port("pa", "dummy", 7, 1),
                                    port("pb", "dummy", 7, 7)}));
     EXPECT_EQ(ofport(br, "pb"), 7);
-    EXPECT_EQ(ofport(br, "pa"), -1);
+    EXPECT_EQ(ofport(br, "pa"), 1);
     EXPECT_EQ(br.interface("pa")->error,
+              "ofport_request 7 is already taken by interface pb, which requested it too");
+
+    /* A new interface that loses such a conflict gets no number. */
+    br.reconfigure(bridge("tbr1", {port("tbr1"), port("pa", "dummy", 7, 1),
+                                   port("pb", "dummy", 7, 7), port("pn", "dummy", 7)}));
+    EXPECT_EQ(ofport(br, "pn"), -1);
+    EXPECT_EQ(br.interface("pn")->error,
               "ofport_request 7 is already taken by interface pb, which requested it too");
 
     /* The holder goes away: the conflict resolves. */

@@ -321,8 +321,9 @@ TEST_F(SessionTest, TransactionsAssertTheLockAndReportOutcomes)
 
     session_->transact(json::array({op}), done);
     m = server_->next();
-    server_->reply(m, json::array({{{"error", "not owner"},
-                                    {"details", "Asserted lock ovs_vswitchd not held."}}}));
+    server_->reply(m, json::array({{{"error", "timed out"},
+                                    {"details", "\"where\" clause test failed"}},
+                                   nullptr}));
 
     session_->transact(json::array({op}), done);
     m = server_->next();
@@ -334,8 +335,7 @@ TEST_F(SessionTest, TransactionsAssertTheLockAndReportOutcomes)
     ASSERT_TRUE(test::run_until(loop_, [&] { return results.size() == 3; }));
     EXPECT_EQ(results[0].status, ovsdb::TxnResult::Status::kSuccess);
     EXPECT_EQ(results[1].status, ovsdb::TxnResult::Status::kTryAgain);
-    EXPECT_EQ(results[1].error, "not owner: Asserted lock ovs_vswitchd not held.");
-    EXPECT_FALSE(session_->has_lock()) << "not owner means we lost the lock";
+    EXPECT_EQ(results[1].error, "timed out: \"where\" clause test failed");
     EXPECT_EQ(results[2].status, ovsdb::TxnResult::Status::kError);
     EXPECT_EQ(results[2].error, "constraint violation: bad");
 
@@ -344,6 +344,50 @@ TEST_F(SessionTest, TransactionsAssertTheLockAndReportOutcomes)
     server_->drop();
     ASSERT_TRUE(test::run_until(loop_, [&] { return results.size() == 4; }));
     EXPECT_EQ(results[3].status, ovsdb::TxnResult::Status::kNotConnected);
+}
+
+TEST_F(SessionTest, NotOwnerStartsOver)
+{
+    server_->handshake(initial_rows());
+    ASSERT_TRUE(synced());
+    ASSERT_TRUE(session_->has_lock());
+    timeval::stop();
+    std::vector<ovsdb::TxnResult> results;
+    session_->transact(json::array(), [&](const ovsdb::TxnResult &r) { results.push_back(r); });
+    JsonRpcMessage m = server_->next();
+    server_->reply(m, json::array({{{"error", "not owner"},
+                                    {"details", "Asserted lock ovs_vswitchd not held."}}}));
+    ASSERT_TRUE(test::run_until(loop_, [&] { return results.size() == 1; }));
+    EXPECT_EQ(results[0].status, ovsdb::TxnResult::Status::kTryAgain);
+    EXPECT_EQ(results[0].error, "not owner: Asserted lock ovs_vswitchd not held.");
+    EXPECT_FALSE(session_->has_lock());
+    ASSERT_TRUE(test::run_until(loop_, [&] { return server_->closed; }));
+
+    /* A new connection asks for the lock again. */
+    timeval::warp(1000);
+    ASSERT_TRUE(test::run_until(loop_, [&] { return server_->n_accepted == 2; }));
+    server_->handshake(initial_rows());
+    ASSERT_TRUE(synced());
+    EXPECT_TRUE(session_->has_lock());
+}
+
+TEST_F(SessionTest, ServerClosingDuringHandshakeIsSurvived)
+{
+    /* The server answers get_schema and hangs up at once: the lock and
+     * monitor requests then fail to send. */
+    JsonRpcMessage m = server_->next();
+    server_->reply(m, json::parse(kSchema));
+    server_->drop();
+    timeval::stop();
+    ASSERT_TRUE(test::run_until(loop_, [&] { return !session_->is_connected(); }));
+    std::vector<ovsdb::TxnResult> results;
+    session_->transact(json::array(), [&](const ovsdb::TxnResult &r) { results.push_back(r); });
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].status, ovsdb::TxnResult::Status::kNotConnected);
+    timeval::warp(1000);
+    ASSERT_TRUE(test::run_until(loop_, [&] { return server_->n_accepted == 2; }));
+    server_->handshake(initial_rows());
+    ASSERT_TRUE(synced());
 }
 
 TEST_F(SessionTest, ConnectionFailuresBackOff)

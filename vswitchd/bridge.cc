@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <set>
+
 #include <fmt/ranges.h>
 
 #include "lib/coverage.h"
@@ -66,6 +68,7 @@ BridgeManager::BridgeManager(EventLoop &loop, ovsdb::Session &session)
 
 BridgeManager::~BridgeManager()
 {
+    *alive_ = false;
     unixctl::unregister_command("bridge/show");
     Netdev::remove_change_listener(netdev_listener_);
 }
@@ -147,11 +150,23 @@ void BridgeManager::arm_stats_timer()
 
 void BridgeManager::destroy_all_bridges()
 {
-    if (!bridges_.empty()) {
-        bridges_.clear();
-        config_ = DbConfig{};
-    }
+    bridges_.clear();
+    config_ = DbConfig{};
     applied_seqno_ = 0;
+    /* Another process may have written over our status meanwhile. */
+    written_.clear();
+    emitted_seqs_.clear();
+    types_written_ = false;
+}
+
+const DbConfig &BridgeManager::current_config()
+{
+    const ovsdb::Replica &replica = session_.replica();
+    if (replica.change_seqno() != cached_seqno_) {
+        cached_config_ = read_db_config(replica);
+        cached_seqno_ = replica.change_seqno();
+    }
+    return cached_config_;
 }
 
 void BridgeManager::run()
@@ -160,14 +175,16 @@ void BridgeManager::run()
         return;         /* Keep running as configured until we are back. */
     }
     if (!session_.has_lock()) {
-        if (session_.is_lock_contended() && !lock_warned_) {
-            lock_warned_ = true;
-            VLOG_WARN("another ovs-vswitchd process is running, disabling this process "
-                      "(pid {}) until it goes away",
-                      getpid());
+        if (session_.is_lock_contended()) {
+            if (!lock_warned_) {
+                lock_warned_ = true;
+                VLOG_WARN("another ovs-vswitchd process is running, disabling this process "
+                          "(pid {}) until it goes away",
+                          getpid());
+            }
+            destroy_all_bridges();
         }
-        destroy_all_bridges();
-        return;
+        return;         /* Without the lock we write nothing. */
     }
     if (lock_warned_) {
         lock_warned_ = false;
@@ -177,8 +194,8 @@ void BridgeManager::run()
         /* A new connection (maybe a restarted server): write everything. */
         applied_connects_ = session_.n_connects();
         written_.clear();
+        emitted_seqs_.clear();
         types_written_ = false;
-        last_cur_cfg_written_ = -1;
         applied_seqno_ = 0;
     }
     if (txn_in_flight_) {
@@ -186,19 +203,23 @@ void BridgeManager::run()
     }
 
     const ovsdb::Replica &replica = session_.replica();
-    DbConfig config = read_db_config(replica);
-    if (replica.alert_seqno() != applied_seqno_) {
-        reconfigure(config);
+    const DbConfig &config = current_config();
+    bool reconfigured = false;
+    if (replica.alert_seqno() != applied_seqno_ || Netdev::devices_seq() != applied_devices_) {
         applied_seqno_ = replica.alert_seqno();
+        applied_devices_ = Netdev::devices_seq();
+        reconfigure(config);
+        reconfigured = true;
     }
 
     json ops = json::array();
-    int64_t cur_cfg = -1;
     if (!config.root_uuid.empty()) {
         json row = json::object();
-        if (config.next_cfg != config.cur_cfg && config.next_cfg != last_cur_cfg_written_) {
+        /* Only one transaction is in flight, and ovsdb-server sends the
+         * update of our own write before its reply: the replica's cur_cfg
+         * is current here. */
+        if (config.next_cfg != config.cur_cfg) {
             row["cur_cfg"] = config.next_cfg;
-            cur_cfg = config.next_cfg;
         }
         if (!types_written_) {
             if (replica.has_column("Open_vSwitch", "datapath_types")) {
@@ -214,40 +235,71 @@ void BridgeManager::run()
     }
 
     std::map<std::string, json> written;
+    std::map<std::string, uint64_t> seqs;
     bool with_stats = stats_due_;
-    add_status_ops(config, ops, with_stats, written);
+    add_status_ops(config, ops, with_stats || reconfigured, with_stats, written, seqs);
     if (with_stats) {
         stats_due_ = false;
     }
+    forget_stale_rows(config);
     if (ops.empty()) {
+        emitted_seqs_.insert(seqs.begin(), seqs.end());
         return;
     }
     COVERAGE_INC(bridge_status_txn);
     txn_in_flight_ = true;
     bool types = !types_written_;
-    session_.transact(std::move(ops), [this, cur_cfg, types,
-                                       written = std::move(written)](
+    std::weak_ptr<bool> alive = alive_;
+    session_.transact(std::move(ops), [this, alive, types, written = std::move(written),
+                                       seqs = std::move(seqs)](
                                           const ovsdb::TxnResult &result) mutable {
-        if (result.status == ovsdb::TxnResult::Status::kSuccess && types) {
-            types_written_ = true;
+        auto a = alive.lock();
+        if (!a || !*a) {
+            return;
         }
-        txn_done(result, cur_cfg, std::move(written));
+        if (result.status == ovsdb::TxnResult::Status::kSuccess) {
+            if (types) {
+                types_written_ = true;
+            }
+            for (auto &[uuid, columns] : written) {
+                for (auto &[column, value] : columns.items()) {
+                    written_[uuid][column] = value;
+                }
+            }
+            for (auto &[uuid, seq] : seqs) {
+                emitted_seqs_[uuid] = seq;
+            }
+        }
+        txn_done(result);
     });
 }
 
-void BridgeManager::txn_done(const ovsdb::TxnResult &result, int64_t cur_cfg,
-                             std::map<std::string, json> written)
+void BridgeManager::forget_stale_rows(const DbConfig &config)
+{
+    /* Rows that left the configuration; the database deleted them. */
+    std::set<std::string> live = {config.root_uuid};
+    for (const auto *m : {&config.bridge_uuids, &config.port_uuids, &config.interface_uuids}) {
+        for (const auto &[name, uuid] : *m) {
+            live.insert(uuid);
+        }
+    }
+    for (const auto &[uuid, error] : config.rejected_interfaces) {
+        live.insert(uuid);
+    }
+    std::erase_if(written_, [&](const auto &entry) { return !live.count(entry.first); });
+    std::erase_if(emitted_seqs_, [&](const auto &entry) { return !live.count(entry.first); });
+}
+
+void BridgeManager::txn_done(const ovsdb::TxnResult &result)
 {
     txn_in_flight_ = false;
+    std::weak_ptr<bool> alive = alive_;
+    auto run_later = [this, alive] {
+        if (auto a = alive.lock(); a && *a) {
+            run();
+        }
+    };
     if (result.status == ovsdb::TxnResult::Status::kSuccess) {
-        if (cur_cfg >= 0) {
-            last_cur_cfg_written_ = cur_cfg;
-        }
-        for (auto &[uuid, columns] : written) {
-            for (auto &[column, value] : columns.items()) {
-                written_[uuid][column] = value;
-            }
-        }
         run();      /* Anything that changed while we waited. */
         return;
     }
@@ -255,13 +307,13 @@ void BridgeManager::txn_done(const ovsdb::TxnResult &result, int64_t cur_cfg,
     static vlog::RateLimit rl(5, 20);
     if (result.status == ovsdb::TxnResult::Status::kError) {
         VLOG_WARN_RL(rl, "database transaction failed ({}); retrying", result.error);
-        retry_timer_.start(loop_, kErrorRetryMs, [this] { run(); });
+        retry_timer_.start(loop_, kErrorRetryMs, run_later);
     } else {
         VLOG_DBG("database transaction: {} ({}); retrying",
                  ovsdb::txn_status_to_string(result.status), result.error);
         /* Not connected: the session calls run() once it is back. */
         if (result.status == ovsdb::TxnResult::Status::kTryAgain) {
-            loop_.post([this] { run(); });
+            loop_.post(run_later);
         }
     }
 }
@@ -281,6 +333,11 @@ void BridgeManager::reconfigure(const DbConfig &config)
         } else {
             ++it;
         }
+    }
+    /* Close what every bridge gives up before any bridge opens what it
+     * gains, so that a device can move between bridges in one change. */
+    for (auto &[name, br] : bridges_) {
+        br->prune(*wanted.at(name));
     }
     for (const auto &[name, settings] : wanted) {
         auto &br = bridges_[name];
@@ -349,8 +406,9 @@ json BridgeManager::interface_status(const ofproto::Interface &iface, bool with_
     return row;
 }
 
-void BridgeManager::add_status_ops(const DbConfig &config, json &ops, bool with_stats,
-                                   std::map<std::string, json> &written)
+void BridgeManager::add_status_ops(const DbConfig &config, json &ops, bool all, bool with_stats,
+                                   std::map<std::string, json> &written,
+                                   std::map<std::string, uint64_t> &seqs)
 {
     const ovsdb::Replica &replica = session_.replica();
 
@@ -386,6 +444,14 @@ void BridgeManager::add_status_ops(const DbConfig &config, json &ops, bool with_
             if (iu == config.interface_uuids.end()) {
                 continue;
             }
+            /* Only interfaces whose device changed need a look, unless
+             * everything does (after a reconfiguration, for statistics). */
+            uint64_t seq = iface.netdev ? iface.netdev->change_seq() : 0;
+            auto emitted = emitted_seqs_.find(iu->second);
+            if (!all && emitted != emitted_seqs_.end() && emitted->second == seq) {
+                continue;
+            }
+            seqs[iu->second] = seq;
             /* Statistics are written every stats interval, and at once for
              * an interface that has none yet. */
             auto known = written_.find(iu->second);

@@ -55,11 +55,13 @@ public:
     }
 
 private:
+    const DbConfig &current_config();
     void reconfigure(const DbConfig &config);
-    void txn_done(const ovsdb::TxnResult &result, int64_t cur_cfg,
-                  std::map<std::string, nlohmann::json> written);
-    void add_status_ops(const DbConfig &config, nlohmann::json &ops, bool with_stats,
-                        std::map<std::string, nlohmann::json> &written);
+    void txn_done(const ovsdb::TxnResult &result);
+    void add_status_ops(const DbConfig &config, nlohmann::json &ops, bool all, bool with_stats,
+                        std::map<std::string, nlohmann::json> &written,
+                        std::map<std::string, uint64_t> &seqs);
+    void forget_stale_rows(const DbConfig &config);
     nlohmann::json interface_status(const ofproto::Interface &iface, bool with_stats) const;
     void arm_stats_timer();
     void destroy_all_bridges();
@@ -70,11 +72,15 @@ private:
     std::map<std::string, std::unique_ptr<ofproto::Ofproto>> bridges_;
     DbConfig config_;                       /* What was applied last. */
     uint64_t applied_seqno_ = 0;            /* Replica alert seqno applied. */
+    uint64_t applied_devices_ = 0;          /* Netdev::devices_seq() applied. */
     uint64_t applied_connects_ = 0;         /* Session connection it was for. */
+
+    /* read_db_config() of the replica, rebuilt when the replica changes. */
+    DbConfig cached_config_;
+    uint64_t cached_seqno_ = 0;
 
     bool txn_in_flight_ = false;
     bool stats_due_ = false;
-    int64_t last_cur_cfg_written_ = -1;
     bool types_written_ = false;
     Timer retry_timer_;
     Timer stats_timer_;
@@ -82,9 +88,12 @@ private:
     /* What the database holds of our status, per row uuid, as last written
      * successfully: column -> JSON value. */
     std::map<std::string, nlohmann::json> written_;
+    /* The device change_seq() each interface's status was written for. */
+    std::map<std::string, uint64_t> emitted_seqs_;
 
     bool lock_warned_ = false;
     int netdev_listener_ = -1;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace braid
