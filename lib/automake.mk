@@ -10,6 +10,12 @@ lib_libbraid_a_SOURCES = \
 	lib/daemon.h \
 	lib/dirs.cc \
 	lib/dirs.h \
+	lib/dp-actions.cc \
+	lib/dp-actions.h \
+	lib/dp-flow-table.cc \
+	lib/dp-flow-table.h \
+	lib/dpif-netdev.cc \
+	lib/dpif-netdev.h \
 	lib/dp-packet.h \
 	lib/event-loop.cc \
 	lib/event-loop.h \

@@ -55,6 +55,39 @@ public:
     /* Sets the frame length; 'size' must not exceed tailroom(). */
     void set_size(size_t size) noexcept { size_ = size; }
 
+    /* Bytes free in front of the frame. */
+    size_t headroom() const noexcept { return offset_; }
+
+    /* Grows the frame by 'n' bytes at the front (for a pushed header) and
+     * returns the new start, or null if the headroom is too small. */
+    uint8_t *push_front(size_t n) noexcept
+    {
+        if (n > offset_) {
+            return nullptr;
+        }
+        offset_ -= n;
+        size_ += n;
+        return data();
+    }
+
+    /* Removes 'n' bytes (at most size()) from the front. */
+    void pull_front(size_t n) noexcept
+    {
+        n = std::min(n, size_);
+        offset_ += n;
+        size_ -= n;
+    }
+
+    /* Copies the frame and metadata of 'other' into this buffer (which
+     * must have the capacity). */
+    void copy_from(const DpPacket &other) noexcept
+    {
+        offset_ = kHeadroom;
+        size_ = std::min(other.size_, capacity_);
+        std::memcpy(data(), other.data(), size_);
+        in_port = other.in_port;
+    }
+
     /* Resets to an empty frame at the standard offset. */
     void clear() noexcept
     {

@@ -9,7 +9,10 @@
 
 #include "lib/coverage.h"
 #include "lib/hash.h"
+#include "lib/util.h"
 #include "lib/vlog.h"
+#include "ofproto/mac-learning.h"
+#include "ofproto/switch.h"
 
 BRAID_LOG_MODULE(ofproto);
 BRAID_COVERAGE_DEFINE(ofproto_iface_added);
@@ -30,7 +33,8 @@ const char *vlan_mode_to_string(VlanMode mode)
     return "trunk";
 }
 
-Ofproto::Ofproto(std::string name) : name_(std::move(name))
+Ofproto::Ofproto(std::string name, Switch *sw)
+    : name_(std::move(name)), switch_(sw), mac_learning_(std::make_shared<MacLearning>())
 {
     settings_.name = name_;
     VLOG_INFO("bridge {}: created", name_);
@@ -38,7 +42,25 @@ Ofproto::Ofproto(std::string name) : name_(std::move(name))
 
 Ofproto::~Ofproto()
 {
+    for (auto &[name, iface] : interfaces_) {
+        detach(iface);
+    }
     VLOG_INFO("bridge {}: destroyed", name_);
+}
+
+void Ofproto::attach(Interface &iface)
+{
+    if (switch_ && iface.netdev && !iface.dp_port) {
+        switch_->datapath().add_port(iface.netdev, &iface.dp_port);
+    }
+}
+
+void Ofproto::detach(Interface &iface)
+{
+    if (switch_ && iface.dp_port) {
+        switch_->datapath().remove_port(iface.dp_port);
+        iface.dp_port = 0;
+    }
 }
 
 const Interface *Ofproto::interface(const std::string &name) const
@@ -56,6 +78,7 @@ void Ofproto::remove_interface(const std::string &name)
     if (it->second.ofport > 0) {
         ofports_.erase(it->second.ofport);
     }
+    detach(it->second);
     COVERAGE_INC(ofproto_iface_removed);
     VLOG_INFO("bridge {}: removed interface {} (port {})", name_, name, it->second.ofport);
     interfaces_.erase(it);
@@ -155,6 +178,7 @@ void Ofproto::reconfigure(const BridgeSettings &settings)
         if (iface.netdev && iface.netdev->is_gone()) {
             /* The kernel device was deleted: open the name anew. */
             VLOG_INFO("bridge {}: device {} is gone; reopening", name_, name);
+            detach(iface);
             iface.netdev.reset();
         }
         /* The number read back from the database is not configuration. */
@@ -165,14 +189,52 @@ void Ofproto::reconfigure(const BridgeSettings &settings)
         iface.port = port;
         iface.settings = *s;
         if (changed) {
+            Netdev *before = iface.netdev.get();
             open_interface(iface);
+            if (iface.netdev.get() != before) {
+                detach(iface);      /* A new device needs a new datapath port. */
+            }
             if (inserted && iface.netdev) {
                 COVERAGE_INC(ofproto_iface_added);
             }
         }
+        if (!iface.netdev) {
+            detach(iface);
+        }
     }
     assign_ofports(order);
+    for (auto &[name, iface] : interfaces_) {
+        if (iface.ofport > 0) {
+            attach(iface);
+        } else {
+            detach(iface);
+        }
+    }
     choose_hwaddr();
+
+    /* No MAC entries for ports that are gone. */
+    std::set<uint32_t> ids;
+    for (const PortSettings &port : settings.ports) {
+        if (uint32_t id = port_id(port)) {
+            ids.insert(id);
+        }
+    }
+    for (uint32_t id : port_ids_) {
+        if (!ids.count(id)) {
+            mac_learning_->flush_port(id);
+        }
+    }
+    port_ids_ = std::move(ids);
+
+    /* The MAC table's limits. */
+    long long value;
+    auto oc = settings.other_config;
+    mac_learning_->set_max_entries(
+        oc.count("mac-table-size") && parse_int(oc["mac-table-size"], INT32_MIN, INT32_MAX, &value)
+            ? MacLearning::normalize_max_entries(value) : kMacDefaultMaxEntries);
+    mac_learning_->set_idle_time(
+        oc.count("mac-aging-time") && parse_int(oc["mac-aging-time"], INT32_MIN, INT32_MAX, &value)
+            ? MacLearning::normalize_idle_time(value) : kMacDefaultIdleTime);
 }
 
 void Ofproto::assign_ofports(const std::vector<std::string> &order)
@@ -310,6 +372,18 @@ void Ofproto::choose_hwaddr()
             local->second.netdev->set_etheraddr(hwaddr_);
         }
     }
+}
+
+uint32_t Ofproto::port_id(const PortSettings &port) const
+{
+    uint32_t id = 0;
+    for (const InterfaceSettings &is : port.interfaces) {
+        const Interface *iface = interface(is.name);
+        if (iface && iface->ofport > 0 && (!id || uint32_t(iface->ofport) < id)) {
+            id = uint32_t(iface->ofport);
+        }
+    }
+    return id;
 }
 
 std::string Ofproto::datapath_id() const

@@ -28,6 +28,9 @@
 
 namespace braid::ofproto {
 
+class MacLearning;
+class Switch;
+
 inline constexpr int64_t kOfpPortLocal = 65534;
 inline constexpr int64_t kOfpPortMax = 0xff00;      /* Valid numbers are below. */
 
@@ -110,12 +113,15 @@ struct Interface {
     InterfaceSettings settings;
     std::shared_ptr<Netdev> netdev;             /* Null if it failed. */
     int64_t ofport = -1;                        /* -1 if it failed. */
+    uint32_t dp_port = 0;                       /* Datapath port, 0 if none. */
     std::string error;                          /* Why it failed, or empty. */
 };
 
 class Ofproto {
 public:
-    explicit Ofproto(std::string name);
+    /* A bridge whose interfaces become ports of 'sw''s datapath; without a
+     * Switch (unit tests) devices are opened but nothing is switched. */
+    explicit Ofproto(std::string name, Switch *sw = nullptr);
     ~Ofproto();
     Ofproto(const Ofproto &) = delete;
     Ofproto &operator=(const Ofproto &) = delete;
@@ -136,6 +142,13 @@ public:
     const std::map<std::string, Interface> &interfaces() const { return interfaces_; }
     const Interface *interface(const std::string &name) const;
 
+    /* The stable id of port 'port' in the MAC table: the lowest OpenFlow
+     * port number of its working interfaces, or 0 if none works. */
+    uint32_t port_id(const PortSettings &port) const;
+
+    /* The bridge's MAC learning table. */
+    const std::shared_ptr<MacLearning> &mac_learning() const { return mac_learning_; }
+
     /* The bridge's Ethernet address and its 16-hex-digit datapath id. */
     EthAddr hwaddr() const { return hwaddr_; }
     std::string datapath_id() const;
@@ -154,10 +167,16 @@ private:
     void assign_ofports(const std::vector<std::string> &order);
     void choose_hwaddr();
 
+    void attach(Interface &iface);
+    void detach(Interface &iface);
+
     std::string name_;
+    Switch *switch_;
+    std::shared_ptr<MacLearning> mac_learning_;
     BridgeSettings settings_;
     std::map<std::string, Interface> interfaces_;
     std::map<int64_t, std::string> ofports_;    /* In use -> interface name. */
+    std::set<uint32_t> port_ids_;               /* port_id() of every port. */
     EthAddr hwaddr_;
 };
 

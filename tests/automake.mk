@@ -21,6 +21,7 @@ tests_unit_tests_SOURCES = \
 	tests/test-json-framer.cc \
 	tests/test-jsonrpc-message.cc \
 	tests/test-jsonrpc.cc \
+	tests/test-mac-learning.cc \
 	tests/test-memory.cc \
 	tests/test-ofproto.cc \
 	tests/test-ovsdb-data.cc \
@@ -46,6 +47,7 @@ tests_scenario_tests_SOURCES = \
 	tests/sandbox.h \
 	tests/scenario-bridge.cc \
 	tests/scenario-daemon.cc \
+	tests/scenario-switch.cc \
 	tests/unit-main.cc
 tests_scenario_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
 tests_scenario_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) $(MNL_LIBS) -lpthread

@@ -50,7 +50,7 @@ json string_set(const std::vector<std::string> &v)
 }  // namespace
 
 BridgeManager::BridgeManager(EventLoop &loop, ovsdb::Session &session)
-    : loop_(loop), session_(session)
+    : loop_(loop), session_(session), switch_(loop)
 {
     netdev_listener_ = Netdev::add_change_listener([this] { device_status_changed(); });
     arm_stats_timer();
@@ -148,9 +148,19 @@ void BridgeManager::arm_stats_timer()
     });
 }
 
+void BridgeManager::publish_bridges()
+{
+    std::vector<const ofproto::Ofproto *> list;
+    for (const auto &[name, br] : bridges_) {
+        list.push_back(br.get());
+    }
+    switch_.publish(list);
+}
+
 void BridgeManager::destroy_all_bridges()
 {
     bridges_.clear();
+    publish_bridges();
     config_ = DbConfig{};
     applied_seqno_ = 0;
     /* Another process may have written over our status meanwhile. */
@@ -342,10 +352,12 @@ void BridgeManager::reconfigure(const DbConfig &config)
     for (const auto &[name, settings] : wanted) {
         auto &br = bridges_[name];
         if (!br) {
-            br = std::make_unique<ofproto::Ofproto>(name);
+            br = std::make_unique<ofproto::Ofproto>(name, &switch_);
         }
         br->reconfigure(*settings);
     }
+    switch_.configure(config.other_config);
+    publish_bridges();
     bool interval_changed = config.other_config.count("stats-update-interval")
                             != config_.other_config.count("stats-update-interval")
                             || (config.other_config.count("stats-update-interval")

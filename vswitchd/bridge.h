@@ -26,6 +26,7 @@
 #include "lib/event-loop.h"
 #include "lib/ovsdb-session.h"
 #include "ofproto/ofproto.h"
+#include "ofproto/switch.h"
 #include "vswitchd/db-settings.h"
 
 namespace braid {
@@ -62,12 +63,14 @@ private:
                         std::map<std::string, nlohmann::json> &written,
                         std::map<std::string, uint64_t> &seqs);
     void forget_stale_rows(const DbConfig &config);
+    void publish_bridges();
     nlohmann::json interface_status(const ofproto::Interface &iface, bool with_stats) const;
     void arm_stats_timer();
     void destroy_all_bridges();
 
     EventLoop &loop_;
     ovsdb::Session &session_;
+    ofproto::Switch switch_;
 
     std::map<std::string, std::unique_ptr<ofproto::Ofproto>> bridges_;
     DbConfig config_;                       /* What was applied last. */

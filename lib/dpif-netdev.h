@@ -1,0 +1,164 @@
+/* The userspace datapath: ports, datapath threads, flow caches, upcalls.
+ *
+ * Packets are received from the ports' devices by datapath ("PMD") threads,
+ * in batches of up to 32.  For each packet the thread extracts the flow key,
+ * looks it up in its own flow caches (dp-flow-table.h), and runs the
+ * actions of the megaflow it finds.  A packet that matches nothing is an
+ * upcall: the thread asks the slow path (the upcall handler, normally
+ * ofproto's translation) what to do, installs the answer as a megaflow with
+ * the mask the slow path reports, and runs it.  Outputs are gathered per
+ * port and sent as batches.
+ *
+ * Threads and ownership: the control thread adds and removes ports and
+ * reads statistics; each datapath thread owns a share of the ports' receive
+ * sides and its own flow table.  Port changes are published to the threads,
+ * which pick them up between batches; remove_port() returns once no thread
+ * uses the port any more.  When nothing arrives for a while a thread sleeps
+ * in epoll on its ports' receive descriptors instead of spinning.
+ *
+ * Nothing on the per-packet path allocates or makes a virtual call: devices
+ * are called once per batch, buffers are preallocated per thread and port. */
+#ifndef BRAID_LIB_DPIF_NETDEV_H
+#define BRAID_LIB_DPIF_NETDEV_H 1
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lib/dp-flow-table.h"
+#include "lib/flow.h"
+#include "lib/netdev.h"
+
+namespace braid::dp {
+
+/* The answer of the slow path for one packet. */
+struct Upcall {
+    Actions actions;
+    FlowKey mask;               /* Fields the decision depended on. */
+    LearnInfo learn;
+    bool install = true;        /* False: run the actions for this packet only. */
+};
+
+/* Decides what to do with 'packet' (whose key is 'key'); runs on a datapath
+ * thread, so it must be thread-safe.  Returns false to drop the packet. */
+using UpcallHandler = std::function<bool(const FlowKey &key, const DpPacket &packet, Upcall *out)>;
+
+struct PortInfo {
+    uint32_t port_no = 0;
+    std::string name;
+    std::string type;
+    std::shared_ptr<Netdev> netdev;
+};
+
+/* One megaflow, as dpctl/dump-flows shows it. */
+struct FlowDump {
+    FlowKey key;
+    FlowKey mask;
+    Actions actions;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+    int64_t used = 0;           /* Clock of the last packet, or 0 for never. */
+    uint16_t tcp_flags = 0;
+    int pmd = 0;
+};
+
+/* The text of one megaflow's match: "in_port(1),eth(src=..,dst=..),..."
+ * showing only the fields its mask covers. */
+std::string megaflow_match_to_string(const FlowKey &key, const FlowKey &mask);
+
+class Datapath {
+public:
+    struct Settings {
+        int n_pmds = 1;                 /* other_config:n-pmd-threads. */
+        std::vector<int> cpus;          /* other_config:pmd-cpu-mask, as CPU numbers. */
+    };
+
+    explicit Datapath(std::string name = "ovs-netdev");
+    ~Datapath();
+    Datapath(const Datapath &) = delete;
+    Datapath &operator=(const Datapath &) = delete;
+
+    const std::string &name() const { return name_; }
+
+    /* (Re)starts the datapath threads as 'settings' say.  Flow tables start
+     * empty. */
+    void configure(const Settings &settings);
+
+    /* Adds 'netdev' as a port and returns its number in '*port_no'. */
+    int add_port(std::shared_ptr<Netdev> netdev, uint32_t *port_no);
+
+    /* Removes port 'port_no'; when this returns no thread uses it. */
+    void remove_port(uint32_t port_no);
+
+    std::vector<PortInfo> ports() const;
+
+    void set_upcall_handler(UpcallHandler handler);
+
+    /* Makes every installed megaflow stale, so that the next packet of each
+     * asks the slow path again (after configuration or MAC table changes).
+     * Cheap and thread-safe. */
+    void revalidate();
+    uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+    /* Removes megaflows unused for 'max_idle_ms' (and stale ones), and
+     * returns the learning information of those used since the last sweep,
+     * so the MAC table can be kept fresh. */
+    std::vector<LearnInfo> sweep(int64_t max_idle_ms);
+
+    std::vector<FlowDump> dump_flows() const;
+    void flush_flows();
+    size_t n_flows() const;
+
+    /* Returns once every datapath thread has completed a full pass (receive,
+     * process, send) that began after the call, so that frames queued on
+     * ports before it have been handled.  For tests; bounded at 5 s. */
+    void sync();
+
+    /* Totals over all threads. */
+    uint64_t n_hits() const;
+    uint64_t n_missed() const;
+
+    /* The text of dpif-netdev/pmd-stats-show, and clearing the counters. */
+    std::string pmd_stats_show() const;
+    void pmd_stats_clear();
+
+    /* Registers dpctl/dump-flows, dpctl/del-flows, dpif-netdev/pmd-stats-show,
+     * dpif-netdev/pmd-stats-clear and dpif-netdev/sync for this datapath. */
+    void register_commands();
+
+private:
+    struct Pmd;
+    struct PortSet;
+
+    void start_pmds(const Settings &settings);
+    void stop_pmds();
+    void publish_ports();
+    void pmd_main(Pmd &pmd);
+
+    std::string name_;
+    Settings settings_;
+
+    mutable std::mutex mutex_;              /* Guards the port table and pmds_. */
+    std::map<uint32_t, PortInfo> ports_;
+    std::shared_ptr<const PortSet> port_set_;   /* Published to the threads. */
+    uint32_t next_port_no_ = 1;
+    std::vector<std::unique_ptr<Pmd>> pmds_;
+
+    std::mutex handler_mutex_;
+    std::shared_ptr<const UpcallHandler> handler_;
+
+    std::atomic<uint64_t> generation_{1};
+    std::atomic<uint64_t> port_seq_{1};
+    int64_t last_sweep_ = 0;                /* Guarded by mutex_. */
+};
+
+}  // namespace braid::dp
+
+#endif  // BRAID_LIB_DPIF_NETDEV_H
