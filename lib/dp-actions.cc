@@ -87,47 +87,26 @@ bool packet_pop_vlan(DpPacket &packet)
     return true;
 }
 
-bool execute_actions(const Actions &actions, DpPacket &packet, OutputSink &sink)
+void packet_set_eth_src(DpPacket &packet, const EthAddr &mac)
 {
-    for (const Action &a : actions) {
-        switch (a.type) {
-        case ActionType::kOutput:
-            sink.output(a.port, packet);
-            break;
-        case ActionType::kPushVlan:
-            if (!packet_push_vlan(packet, a.tpid, a.tci)) {
-                return false;
-            }
-            break;
-        case ActionType::kPopVlan:
-            packet_pop_vlan(packet);
-            break;
-        case ActionType::kSetEthSrc:
-            if (packet.size() >= kEthHeaderLen) {
-                std::memcpy(packet.data() + 6, a.mac.b.data(), 6);
-            }
-            break;
-        case ActionType::kSetEthDst:
-            if (packet.size() >= kEthHeaderLen) {
-                std::memcpy(packet.data(), a.mac.b.data(), 6);
-            }
-            break;
-        case ActionType::kSetVlanTci:
-            if (packet.size() >= kEthHeaderLen + sizeof(VlanHeader)
-                && eth_type_is_vlan(uint16_t(packet.data()[12] << 8 | packet.data()[13]))) {
-                std::memcpy(packet.data() + 14, a.tci.data(), 2);
-            }
-            break;
-        case ActionType::kBondOutput:
-            /* The bonding issue resolves the member here; until then, a bond
-             * action sends nothing. */
-            break;
-        case ActionType::kUserspace:
-            sink.userspace(a.port, packet);
-            break;
-        }
+    if (packet.size() >= kEthHeaderLen) {
+        std::memcpy(packet.data() + 6, mac.b.data(), 6);
     }
-    return true;
+}
+
+void packet_set_eth_dst(DpPacket &packet, const EthAddr &mac)
+{
+    if (packet.size() >= kEthHeaderLen) {
+        std::memcpy(packet.data(), mac.b.data(), 6);
+    }
+}
+
+void packet_set_vlan_tci(DpPacket &packet, be16 tci)
+{
+    if (packet.size() >= kEthHeaderLen + sizeof(VlanHeader)
+        && eth_type_is_vlan(uint16_t(packet.data()[12] << 8 | packet.data()[13]))) {
+        std::memcpy(packet.data() + 14, tci.data(), 2);
+    }
 }
 
 }  // namespace braid::dp

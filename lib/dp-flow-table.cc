@@ -74,6 +74,106 @@ FlowTable::FlowTable() : emc_(std::make_unique<std::array<EmcEntry, kEmcEntries>
 
 FlowTable::~FlowTable() = default;
 
+uint32_t FlowTable::Subtable::hash_of(const FlowKey &key) const noexcept
+{
+    uint64_t h = 0x243f6a8885a308d3ull ^ n_words;
+    for (size_t i = 0; i < n_words; i++) {
+        h = mix(h, word(key, words[i]) & word(mask, words[i]));
+    }
+    h = mix(h, h >> 31);
+    return uint32_t(h ^ (h >> 32));
+}
+
+bool FlowTable::Subtable::matches(const Megaflow &flow, const FlowKey &key) const noexcept
+{
+    for (size_t i = 0; i < n_words; i++) {
+        size_t w = words[i];
+        if ((word(key, w) & word(mask, w)) != word(flow.key, w)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+Megaflow *FlowTable::Subtable::find(const FlowKey &key, uint32_t h) const noexcept
+{
+    if (index.empty()) {
+        return nullptr;
+    }
+    size_t cap_mask = index.size() - 1;
+    for (size_t i = h & cap_mask;; i = (i + 1) & cap_mask) {
+        const Slot &s = index[i];
+        if (!s.flow) {
+            return nullptr;
+        }
+        if (s.hash == h && matches(*s.flow, key)) {
+            return s.flow;
+        }
+    }
+}
+
+void FlowTable::Subtable::index_add(Megaflow *flow)
+{
+    if ((flows.size() + 1) * 2 > index.size()) {
+        /* Grow to keep at most half full, re-adding every flow. */
+        size_t cap = std::max<size_t>(16, index.size() * 2);
+        while (cap < (flows.size() + 1) * 2) {
+            cap *= 2;
+        }
+        std::vector<Slot> old = std::move(index);
+        index.assign(cap, Slot{});
+        for (const Slot &s : old) {
+            if (s.flow) {
+                index_add(s.flow);
+            }
+        }
+    }
+    size_t cap_mask = index.size() - 1;
+    size_t i = flow->hash & cap_mask;
+    while (index[i].flow) {
+        i = (i + 1) & cap_mask;
+    }
+    index[i] = Slot{flow->hash, flow};
+}
+
+void FlowTable::Subtable::index_remove(const Megaflow *flow)
+{
+    size_t cap_mask = index.size() - 1;
+    size_t i = flow->hash & cap_mask;
+    while (index[i].flow != flow) {
+        if (!index[i].flow) {
+            return;
+        }
+        i = (i + 1) & cap_mask;
+    }
+    /* Backward-shift deletion: move later entries of the probe run into
+     * the hole when their home slot allows it, so no tombstones are
+     * needed. */
+    size_t hole = i;
+    for (size_t j = (i + 1) & cap_mask; index[j].flow; j = (j + 1) & cap_mask) {
+        size_t home = index[j].hash & cap_mask;
+        /* 'j' may move to 'hole' unless its home lies cyclically in
+         * (hole, j]. */
+        bool home_after_hole = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!home_after_hole) {
+            index[hole] = index[j];
+            hole = j;
+        }
+    }
+    index[hole] = Slot{};
+}
+
+void FlowTable::Subtable::index_replace(const Megaflow *old_flow, Megaflow *new_flow)
+{
+    size_t cap_mask = index.size() - 1;
+    for (size_t i = old_flow->hash & cap_mask; index[i].flow; i = (i + 1) & cap_mask) {
+        if (index[i].flow == old_flow) {
+            index[i].flow = new_flow;
+            return;
+        }
+    }
+}
+
 FlowTable::Subtable *FlowTable::find_subtable(const FlowKey &mask)
 {
     for (auto &st : subtables_) {
@@ -93,20 +193,18 @@ Megaflow *FlowTable::lookup(const FlowKey &key, uint32_t hash, uint64_t generati
     for (size_t way = 0; way < 2; way++) {
         EmcEntry &e = (*emc_)[(hash + way) & (kEmcEntries - 1)];
         if (e.flow && e.hash == hash && !e.flow->dead && e.flow->generation == generation
-            && e.key == key) {
+            && flow_key_equal(e.key, key)) {
             *emc_hit = true;
             return e.flow;
         }
     }
     for (auto &st : subtables_) {
         ++*subtables;
-        FlowKey masked;
-        flow_key_mask(key, st->mask, &masked);
-        auto it = st->flows.find(masked);
-        if (it != st->flows.end() && it->second->generation == generation) {
+        Megaflow *flow = st->find(key, st->hash_of(key));
+        if (flow && flow->generation == generation) {
             st->hits++;
-            emc_insert(key, hash, it->second.get());
-            return it->second.get();
+            emc_insert(key, hash, flow);
+            return flow;
         }
     }
     return nullptr;
@@ -118,7 +216,7 @@ void FlowTable::emc_insert(const FlowKey &key, uint32_t hash, Megaflow *flow)
     EmcEntry *victim = &(*emc_)[hash & (kEmcEntries - 1)];
     for (size_t way = 0; way < 2; way++) {
         EmcEntry &e = (*emc_)[(hash + way) & (kEmcEntries - 1)];
-        if (!e.flow || e.flow->dead || (e.hash == hash && e.key == key)) {
+        if (!e.flow || e.flow->dead || (e.hash == hash && flow_key_equal(e.key, key))) {
             victim = &e;
             break;
         }
@@ -136,12 +234,17 @@ Megaflow *FlowTable::insert(const FlowKey &key, uint32_t hash, const FlowKey &ma
         subtables_.push_back(std::make_unique<Subtable>());
         st = subtables_.back().get();
         st->mask = mask;
+        for (size_t w = 0; w < kWords; w++) {
+            if (word(mask, w)) {
+                st->words[st->n_words++] = uint8_t(w);
+            }
+        }
     }
     auto flow = std::make_unique<Megaflow>();
     flow_key_mask(key, mask, &flow->key);
     flow->mask = mask;
     flow->actions = std::move(actions);
-    flow->hash = flow_key_hash(flow->key);
+    flow->hash = st->hash_of(flow->key);
     flow->generation = generation;
     flow->learn = learn;
     Megaflow *raw = flow.get();
@@ -149,10 +252,12 @@ Megaflow *FlowTable::insert(const FlowKey &key, uint32_t hash, const FlowKey &ma
     auto it = st->flows.find(flow->key);
     if (it != st->flows.end()) {
         /* Replaces an older (stale) megaflow with the same match. */
+        st->index_replace(it->second.get(), raw);
         it->second->dead = true;
         graveyard_.push_back(std::move(it->second));
         it->second = std::move(flow);
     } else {
+        st->index_add(raw);
         st->flows.emplace(raw->key, std::move(flow));
         n_flows_++;
     }
@@ -171,6 +276,7 @@ void FlowTable::remove(Megaflow *flow)
         return;
     }
     flow->dead = true;
+    st->index_remove(flow);
     graveyard_.push_back(std::move(it->second));
     st->flows.erase(it);
     n_flows_--;

@@ -22,6 +22,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -47,7 +48,7 @@ struct Megaflow {
     FlowKey key;                /* Masked. */
     FlowKey mask;
     Actions actions;
-    uint32_t hash = 0;          /* Of the masked key. */
+    uint32_t hash = 0;          /* Of the masked key, as its subtable hashes it. */
     uint64_t generation = 0;
     LearnInfo learn;
 
@@ -62,6 +63,14 @@ struct Megaflow {
  * fifteen 64-bit words, then a final mix.  Fast (no dependency chain across
  * lanes); used by the EMC and the classifier. */
 uint32_t flow_key_hash(const FlowKey &key) noexcept;
+
+/* Whether two keys are equal, compared as raw memory (faster than the
+ * member-wise operator==; keys are always zero-initialised, so padding
+ * compares equal). */
+inline bool flow_key_equal(const FlowKey &a, const FlowKey &b) noexcept
+{
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
 
 /* 'out' = 'key' & 'mask', word by word. */
 void flow_key_mask(const FlowKey &key, const FlowKey &mask, FlowKey *out) noexcept;
@@ -124,10 +133,36 @@ private:
     struct KeyHash {
         size_t operator()(const FlowKey &k) const noexcept { return flow_key_hash(k); }
     };
+    struct KeyEqual {
+        bool operator()(const FlowKey &a, const FlowKey &b) const noexcept
+        {
+            return flow_key_equal(a, b);
+        }
+    };
+    /* One slot of a subtable's lookup index. */
+    struct Slot {
+        uint32_t hash = 0;
+        Megaflow *flow = nullptr;   /* Null: empty. */
+    };
     struct Subtable {
         FlowKey mask;
-        std::unordered_map<FlowKey, std::unique_ptr<Megaflow>, KeyHash> flows;
+        /* The 64-bit words of the key that the mask does not wildcard
+         * entirely: lookups hash and compare only these. */
+        std::array<uint8_t, sizeof(FlowKey) / 8> words{};
+        size_t n_words = 0;
+        /* Owns the megaflows, by masked key. */
+        std::unordered_map<FlowKey, std::unique_ptr<Megaflow>, KeyHash, KeyEqual> flows;
+        /* The fast path's index over 'flows': open addressing with linear
+         * probing, at most half full, by the hash of the masked words. */
+        std::vector<Slot> index;
         uint64_t hits = 0;
+
+        uint32_t hash_of(const FlowKey &key) const noexcept;
+        bool matches(const Megaflow &flow, const FlowKey &key) const noexcept;
+        Megaflow *find(const FlowKey &key, uint32_t h) const noexcept;
+        void index_add(Megaflow *flow);
+        void index_remove(const Megaflow *flow);
+        void index_replace(const Megaflow *old_flow, Megaflow *new_flow);
     };
     struct EmcEntry {
         uint32_t hash = 0;

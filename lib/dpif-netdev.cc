@@ -113,8 +113,9 @@ struct TxQueue {
     std::vector<std::unique_ptr<DpPacket>> buffers;
 };
 
-/* Collects the outputs of one batch, per port. */
-class PmdSink final : public OutputSink {
+/* Collects the outputs of one batch, per port.  (A concrete class:
+ * execute_actions() calls it without a virtual call.) */
+class PmdSink {
 public:
     explicit PmdSink(std::atomic<uint64_t> &drops) : drops_(drops) {}
 
@@ -130,13 +131,13 @@ public:
         }
     }
 
-    bool output(uint32_t port, const DpPacket &packet) override
+    void output(uint32_t port, const DpPacket &packet)
     {
         auto it = queues_.find(port);
         if (it == queues_.end()) {
             COVERAGE_INC(datapath_drop_no_such_port);
             drops_.store(drops_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-            return false;
+            return;
         }
         TxQueue &q = it->second;
         if (q.batch.full()) {
@@ -145,10 +146,9 @@ public:
         DpPacket *copy = q.buffers[q.batch.count].get();
         copy->copy_from(packet);
         q.batch.add(copy);
-        return true;
     }
 
-    void userspace(uint32_t, const DpPacket &) override
+    void userspace(uint32_t, const DpPacket &)
     {
         /* The slow-path consumers (LACP, link monitors) arrive with their
          * issues; until then such packets are counted as drops. */

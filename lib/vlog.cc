@@ -65,7 +65,7 @@ Logger &logger()
     return *l;
 }
 
-thread_local std::string thread_name;
+thread_local std::string thread_name_storage;
 
 void update_max_level(Module::State &state)
 {
@@ -162,8 +162,8 @@ std::string render(const std::string &pattern, const Module::State &module, Leve
         case 'p': field = level_name(level); break;
         case 'P': field = std::to_string(getpid()); break;
         case 'r': field = std::to_string(wall_ms - logger().start_wall_msec); break;
-        case 't': field = thread_name.empty() ? "main" : thread_name; break;
-        case 'T': field = thread_name.empty() ? "" : "(" + thread_name + ")"; break;
+        case 't': field = thread_name_storage.empty() ? "main" : thread_name_storage; break;
+        case 'T': field = thread_name_storage.empty() ? "" : "(" + thread_name_storage + ")"; break;
         case '%': field = "%"; break;
         default: field = std::string(1, escape); break;
         }
@@ -559,7 +559,12 @@ void set_syslog_ident(const std::string &ident)
 
 void set_thread_name(std::string name)
 {
-    thread_name = std::move(name);
+    thread_name_storage = std::move(name);
+}
+
+const std::string &thread_name()
+{
+    return thread_name_storage;
 }
 
 bool set_rate_limit(std::string_view module, bool enable)

@@ -152,6 +152,8 @@ void set_syslog_ident(const std::string &ident);
 /* Names the calling thread in log messages (%t, %T); the main thread has
  * no name. */
 void set_thread_name(std::string name);
+/* The calling thread's name, empty for the main thread. */
+const std::string &thread_name();
 
 /* Turns rate limiting on or off for 'module' (all modules if empty).
  * Returns false for an unknown module. */

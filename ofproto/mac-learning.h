@@ -110,8 +110,10 @@ const char *learn_result_to_string(LearnResult result);
 
 /* One entry, as find() and entries() report it. */
 struct MacEntry {
+    /* The key: the source MAC and the VLAN (0-4095) it was seen in. */
     EthAddr mac;
     uint16_t vlan = 0;
+    /* The OpenFlow port number the MAC was last seen on. */
     uint32_t port = 0;
     /* When frames from the MAC were last seen (timeval::msec()). */
     int64_t last_seen = 0;
@@ -141,6 +143,7 @@ public:
     explicit MacLearning(size_t max_entries = kMacDefaultMaxEntries,
                          unsigned idle_time = kMacDefaultIdleTime);
     ~MacLearning();
+    /* Not copyable: the owner shares one table among threads. */
     MacLearning(const MacLearning &) = delete;
     MacLearning &operator=(const MacLearning &) = delete;
 
@@ -152,12 +155,14 @@ public:
     /* Changes the bound (forced into range).  Shrinking below the current
      * size removes the least recently seen entries at once. */
     void set_max_entries(size_t max_entries);
+    /* The bound in force. */
     size_t max_entries() const;
 
     /* Changes the aging time (seconds, forced into range).  It applies to
      * existing entries too: shortening it removes the entries it makes
      * dead at once. */
     void set_idle_time(unsigned idle_time);
+    /* The aging time in force, in seconds. */
     unsigned idle_time() const;
 
     /* Records that a frame from 'mac' in 'vlan' was received on 'port', and
@@ -199,6 +204,7 @@ public:
         return generation_.load(std::memory_order_acquire);
     }
 
+    /* The statistics of fdb/stats-show. */
     MacLearningStats stats() const;
     /* Zeroes the statistics (fdb/stats-clear). */
     void clear_stats();

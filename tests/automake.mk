@@ -15,6 +15,8 @@ tests_unit_tests_SOURCES = \
 	tests/test-compose.cc \
 	tests/test-coverage.cc \
 	tests/test-csum.cc \
+	tests/test-datapath.cc \
+	tests/test-dp-flow-table.cc \
 	tests/test-event-loop.cc \
 	tests/test-flow.cc \
 	tests/test-hash.cc \

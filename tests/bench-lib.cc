@@ -8,6 +8,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "lib/dp-actions.h"
+#include "lib/dp-flow-table.h"
 #include "lib/flow.h"
 #include "lib/hash.h"
 #include "lib/xmit-hash.h"
@@ -121,6 +123,123 @@ void BM_ExtractAndHashBatch32(benchmark::State &state)
     state.SetItemsProcessed(state.iterations() * 32);
 }
 BENCHMARK(BM_ExtractAndHashBatch32);
+
+void BM_FlowKeyHash(benchmark::State &state)
+{
+    FlowKey key{};
+    flow_extract(tcp_frame(), key);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(dp::flow_key_hash(key));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FlowKeyHash);
+
+/* An L2 megaflow mask, as NORMAL makes. */
+FlowKey l2_mask()
+{
+    FlowKey m{};
+    m.in_port = UINT32_MAX;
+    m.dl_src = EthAddr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    m.dl_dst = EthAddr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    m.vlans[0].tpid = be16::from_host(0xffff);
+    m.vlans[0].tci = be16::from_host(0xffff);
+    return m;
+}
+
+void BM_EmcHit(benchmark::State &state)
+{
+    dp::FlowTable table;
+    FlowKey key{};
+    flow_extract(tcp_frame(), key);
+    uint32_t hash = dp::flow_key_hash(key);
+    table.insert(key, hash, l2_mask(), {dp::Action::output(2)}, 1, {});
+    bool emc;
+    int subtables;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(table.lookup(key, hash, 1, &emc, &subtables));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EmcHit);
+
+/* Megaflow lookups (EMC misses) with state.range(0) subtables, the match in
+ * the last one. */
+void BM_MegaflowLookup(benchmark::State &state)
+{
+    dp::FlowTable table;
+    FlowKey key{};
+    flow_extract(tcp_frame(), key);
+    for (int i = 1; i < state.range(0); i++) {
+        FlowKey mask = l2_mask();
+        mask.tp_src = be16::from_host(uint16_t(i));     /* A distinct mask each. */
+        FlowKey other = key;
+        other.dl_src.b[0] ^= 0x10;
+        table.insert(other, dp::flow_key_hash(other), mask, {}, 1, {});
+    }
+    table.insert(key, dp::flow_key_hash(key), l2_mask(), {dp::Action::output(2)}, 1, {});
+    /* 64K keys differing in L4 ports: far more than the EMC holds, so
+     * nearly every lookup misses it and probes the subtables. */
+    std::vector<FlowKey> keys(65536, key);
+    std::vector<uint32_t> hashes(keys.size());
+    for (size_t i = 0; i < keys.size(); i++) {
+        keys[i].tp_src = be16::from_host(uint16_t(i));
+        keys[i].nw_src = be32::from_host(uint32_t(i));
+        hashes[i] = dp::flow_key_hash(keys[i]);
+    }
+    bool emc;
+    int subtables;
+    size_t i = 0;
+    for (auto _ : state) {
+        size_t j = (i++ * 40503) & 65535;
+        benchmark::DoNotOptimize(table.lookup(keys[j], hashes[j], 1, &emc, &subtables));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MegaflowLookup)->Arg(1)->Arg(4)->Arg(16);
+
+/* Counts outputs, as the datapath's per-port batching would take them. */
+struct NullSink {
+    size_t outputs = 0;
+    void output(uint32_t, const DpPacket &) { outputs++; }
+    void userspace(uint32_t, const DpPacket &) {}
+};
+
+/* What a datapath thread does for a batch of 32 packets of installed flows:
+ * extract, hash, look up (EMC), count, run the actions. */
+void BM_DatapathBatch32(benchmark::State &state)
+{
+    dp::FlowTable table;
+    std::vector<std::unique_ptr<DpPacket>> packets;
+    for (int i = 0; i < 32; i++) {
+        Bytes f = tcp_frame();
+        f[14 + 20 + 1] = uint8_t(i);
+        packets.push_back(DpPacket::copy_of(f));
+        FlowKey key{};
+        key.in_port = 1;
+        flow_extract(packets.back()->frame(), key);
+        table.insert(key, dp::flow_key_hash(key), l2_mask(), {dp::Action::output(2)}, 1, {});
+    }
+    NullSink sink;
+    FlowKey keys[32];
+    for (auto _ : state) {
+        for (int i = 0; i < 32; i++) {
+            DpPacket &p = *packets[i];
+            keys[i].in_port = 1;
+            flow_extract(p.frame(), keys[i]);
+            uint32_t hash = dp::flow_key_hash(keys[i]);
+            bool emc;
+            int subtables;
+            dp::Megaflow *flow = table.lookup(keys[i], hash, 1, &emc, &subtables);
+            flow->packets.store(flow->packets.load(std::memory_order_relaxed) + 1,
+                                std::memory_order_relaxed);
+            dp::execute_actions(flow->actions, p, sink);
+        }
+    }
+    benchmark::DoNotOptimize(sink.outputs);
+    state.SetItemsProcessed(state.iterations() * 32);
+}
+BENCHMARK(BM_DatapathBatch32);
 
 }  // namespace
 }  // namespace braid
