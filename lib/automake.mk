@@ -49,6 +49,8 @@ lib_libbraid_a_SOURCES = \
 	lib/ovsdb-session.h \
 	lib/packet-compose.cc \
 	lib/packet-compose.h \
+	lib/packet-offload.cc \
+	lib/packet-offload.h \
 	lib/packets.cc \
 	lib/packets.h \
 	lib/pcap-file.cc \
@@ -73,5 +75,7 @@ lib_libbraid_a_SOURCES = \
 	lib/util.h \
 	lib/vlog.cc \
 	lib/vlog.h \
+	lib/vnet-header.cc \
+	lib/vnet-header.h \
 	lib/xmit-hash.cc \
 	lib/xmit-hash.h

@@ -6,7 +6,11 @@
  * options:tx_pcap, captured.  Admin state and carrier are set with
  * netdev-dummy/set-admin-state and netdev-dummy/set-carrier.  With
  * --enable-dummy=override, "system", "internal" and "tap" devices are dummy
- * devices too (see netdev-provider.h). */
+ * devices too (see netdev-provider.h).
+ *
+ * A dummy device takes no offloads: Netdev::send() segments large segments
+ * and completes checksums before they reach it, so the transmit capture
+ * holds the frames a real wire would carry. */
 #include <config.h>
 
 #include <sys/eventfd.h>
@@ -206,6 +210,7 @@ private:
             std::vector<uint8_t> &frame = rx_queue_.front();
             DpPacket *p = batch.packets[batch.count];
             p->clear();
+            p->reserve(frame.size());
             size_t len = std::min(frame.size(), p->tailroom());
             std::memcpy(p->data(), frame.data(), len);
             p->set_size(len);

@@ -1,16 +1,33 @@
 /* The "system" device type: an existing Linux interface, read through an
  * AF_PACKET TPACKET_V3 receive ring and written with sendmmsg().
  *
+ * Offloads.  The socket has PACKET_VNET_HDR: the kernel puts a
+ * virtio_net_hdr (vnet-header.h) in front of every frame in the ring, and
+ * every frame sent starts with one.  So the large TCP segments (up to
+ * 64 KiB) that a veth or a local socket hands over with TSO/GSO on, and
+ * frames whose checksum the sender left to the device, arrive whole with
+ * their metadata, and go out the same way: the kernel segments and
+ * checksums them where the frame finally leaves (or not at all, for a
+ * veth into a local stack).  The device therefore declares every offload
+ * (do_tx_offloads()).  Verified on Linux 6.18: TPACKET_V3 rings carry the
+ * header (it ends at tp_mac, after the frame header), so no other receive
+ * method is needed.  If PACKET_VNET_HDR is refused, the device works
+ * without offloads (frames are sent as they are, and large segments, which
+ * the ring cannot then describe, go out unsegmented and are lost).
+ *
  * Receive ring.  The kernel fills fixed-size blocks with variable-size
  * frames and hands a block to userspace (TP_STATUS_USER) when it is full or
  * when its retire timer expires; recv() copies frames out in order and gives
  * each block back (TP_STATUS_KERNEL) once all its frames are read.  Sizes:
- *   - blocks of 16 KiB (4 pages): the largest frame a block holds is the
- *     block less its descriptor and the frame header, so 9000-byte jumbo
- *     frames fit; larger ones arrive truncated and are dropped;
- *   - 128 blocks, 2 MiB per device: a frame takes its length plus 82
- *     bytes of header (rounded up to 8), so the ring holds about 1,280
- *     full-size or 14,000 minimum-size frames while the datapath is busy;
+ *   - blocks of 128 KiB (32 pages): a frame must fit in one block (less
+ *     its 48-byte descriptor and the frame's 92 bytes of header and vnet
+ *     header), and a 64 KiB segment needs more than 64 KiB; a block holds
+ *     two of them.  Larger frames arrive truncated and are dropped;
+ *   - 32 blocks, 4 MiB of memory per device (the kernel allocates it when
+ *     the device is opened, as whole blocks or virtually contiguous
+ *     pages): a frame takes its length plus 92 bytes (rounded up to 16), so
+ *     the ring holds 64 full-size segments, about 2,600 frames of 1,514
+ *     bytes or 27,000 minimum-size frames while the datapath is busy;
  *   - a retire timeout of 1 ms (the smallest the API takes): a block that
  *     does not fill up is handed over after at most that, which bounds the
  *     latency the ring adds at low rates;
@@ -44,12 +61,15 @@
 #include "lib/packets.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
+#include "lib/vnet-header.h"
 
 BRAID_LOG_MODULE(netdev_linux);
 BRAID_COVERAGE_DEFINE(netdev_linux_rx_truncated);
 BRAID_COVERAGE_DEFINE(netdev_linux_rx_too_big);
 BRAID_COVERAGE_DEFINE(netdev_linux_rx_bad_ring);
 BRAID_COVERAGE_DEFINE(netdev_linux_rx_vlan_restored);
+BRAID_COVERAGE_DEFINE(netdev_linux_rx_bad_vnet);
+BRAID_COVERAGE_DEFINE(netdev_linux_rx_csum_not_ready);
 BRAID_COVERAGE_DEFINE(netdev_linux_tx_busy);
 BRAID_COVERAGE_DEFINE(netdev_linux_tx_too_big);
 BRAID_COVERAGE_DEFINE(netdev_linux_tx_error);
@@ -57,8 +77,8 @@ BRAID_COVERAGE_DEFINE(netdev_linux_tx_error);
 namespace braid {
 namespace {
 
-constexpr uint32_t kBlockSize = 16384;
-constexpr uint32_t kBlockCount = 128;
+constexpr uint32_t kBlockSize = 131072;
+constexpr uint32_t kBlockCount = 32;
 constexpr uint32_t kFrameSize = 2048;
 constexpr uint32_t kRetireTimeoutMs = 1;
 constexpr size_t kRingSize = size_t(kBlockSize) * kBlockCount;
@@ -76,6 +96,7 @@ private:
     int do_recv(PacketBatch &batch) override;
     int do_send(PacketBatch &batch) override;
     int do_rx_fd() const override { return fd_; }
+    uint32_t do_tx_offloads() const override;
     uint64_t extra_rx_dropped() const override;
     void link_event() override;
 
@@ -89,6 +110,7 @@ private:
 
     int fd_ = -1;
     uint8_t *ring_ = nullptr;
+    bool vnet_hdr_ = false;         /* Frames carry a virtio_net_hdr. */
 
     /* Read position, datapath thread only. */
     uint32_t block_ = 0;            /* The block read next or being read. */
@@ -96,18 +118,22 @@ private:
     uint32_t frames_left_ = 0;      /* Frames of 'block_' not read yet. */
     uint32_t frame_offset_ = 0;     /* Offset of the next frame in 'block_'. */
 
-    /* sendmmsg() vectors, datapath thread only. */
+    /* sendmmsg() vectors, datapath thread only: each frame goes out as
+     * its vnet header and the frame. */
     std::array<struct mmsghdr, kMaxBurst> msgs_{};
-    std::array<struct iovec, kMaxBurst> iovs_{};
+    std::array<std::array<struct iovec, 2>, kMaxBurst> iovs_{};
+    std::array<VnetHeader, kMaxBurst> vnet_headers_{};
 
     /* Ring overruns read from PACKET_STATISTICS (which resets on read). */
     mutable std::atomic<uint64_t> ring_drops_{0};
 };
 
-/* Copies the frame described by 'hdr' into 'packet', putting back the VLAN
- * tag that the kernel moved into the header.  False if the frame cannot be
- * delivered (and was counted). */
-bool copy_frame(const struct tpacket3_hdr *hdr, DpPacket *packet)
+/* Copies the frame described by 'hdr' into 'packet', with its offload
+ * metadata from the vnet header in front of it if 'vnet' (which the caller
+ * checked lies inside the frame's slot), putting back the VLAN tag that the
+ * kernel moved into the header.  False if the frame cannot be delivered
+ * (and was counted). */
+bool copy_frame(const struct tpacket3_hdr *hdr, bool vnet, DpPacket *packet)
 {
     const uint8_t *src = reinterpret_cast<const uint8_t *>(hdr) + hdr->tp_mac;
     size_t len = hdr->tp_snaplen;
@@ -116,11 +142,39 @@ bool copy_frame(const struct tpacket3_hdr *hdr, DpPacket *packet)
         COVERAGE_INC(netdev_linux_rx_truncated);
         return false;
     }
-    size_t out_len = len + (tagged ? sizeof(VlanHeader) : 0);
-    if (out_len > packet->tailroom()) {
+    size_t tag_len = tagged ? sizeof(VlanHeader) : 0;
+    size_t out_len = len + tag_len;
+    packet->clear();
+    if (!packet->reserve(out_len)) {
         COVERAGE_INC(netdev_linux_rx_too_big);
         return false;
     }
+
+    PacketOffload offload;
+    if (vnet) {
+        VnetHeader vh;
+        std::memcpy(&vh, src - sizeof vh, sizeof vh);
+        if (!vnet_header_to_offload(vh, len, &offload)) {
+            COVERAGE_INC(netdev_linux_rx_bad_vnet);
+            return false;
+        }
+    } else if (hdr->tp_status & TP_STATUS_CSUMNOTREADY) {
+        /* Without the vnet header nobody can say where the checksum goes:
+         * the frame goes on with a checksum its receiver will reject. */
+        COVERAGE_INC(netdev_linux_rx_csum_not_ready);
+    }
+    if (!offload.needs_csum() && (hdr->tp_status & TP_STATUS_CSUM_VALID)) {
+        offload.flags |= PacketOffload::kDataValid;
+    }
+    /* The restored tag moves everything behind the MAC addresses. */
+    if (tagged && offload.needs_csum()) {
+        offload.csum_start = uint16_t(offload.csum_start + tag_len);
+    }
+    if (tagged && offload.hdr_len) {
+        offload.hdr_len = uint16_t(offload.hdr_len + tag_len);
+    }
+    packet->offload = offload;
+
     uint8_t *dst = packet->data();
     if (tagged) {
         uint16_t tpid = (hdr->tp_status & TP_STATUS_VLAN_TPID_VALID) && hdr->hv1.tp_vlan_tpid
@@ -176,6 +230,13 @@ int NetdevLinux::open_socket()
     int version = TPACKET_V3;
     if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) {
         return fail("setsockopt(PACKET_VERSION)");
+    }
+    /* Before the ring, which the kernel lays out for it. */
+    int vnet = 1;
+    vnet_hdr_ = setsockopt(fd_, SOL_PACKET, PACKET_VNET_HDR, &vnet, sizeof vnet) == 0;
+    if (!vnet_hdr_) {
+        VLOG_WARN("{}: setsockopt(PACKET_VNET_HDR) failed ({}); working without offloads",
+                  name(), errno_to_string(errno));
     }
     struct tpacket_req3 req {};
     req.tp_block_size = kBlockSize;
@@ -260,12 +321,13 @@ int NetdevLinux::do_recv(PacketBatch &batch)
             }
             const auto *hdr = reinterpret_cast<const struct tpacket3_hdr *>(base + frame_offset_);
             uint32_t room = kBlockSize - frame_offset_;
-            if (hdr->tp_mac > room || hdr->tp_snaplen > room - hdr->tp_mac) {
+            if (hdr->tp_mac > room || hdr->tp_snaplen > room - hdr->tp_mac
+                || (vnet_hdr_ && hdr->tp_mac < sizeof(struct tpacket3_hdr) + sizeof(VnetHeader))) {
                 COVERAGE_INC(netdev_linux_rx_bad_ring);
                 frames_left_ = 0;
                 break;
             }
-            if (copy_frame(hdr, batch.packets[n])) {
+            if (copy_frame(hdr, vnet_hdr_, batch.packets[n])) {
                 n++;
             } else {
                 count_rx_dropped(1);
@@ -293,10 +355,17 @@ int NetdevLinux::do_send(PacketBatch &batch)
     size_t count = batch.count;
     for (size_t i = 0; i < count; i++) {
         DpPacket *p = batch.packets[i];
-        iovs_[i] = {p->data(), p->size()};
         msgs_[i] = {};
-        msgs_[i].msg_hdr.msg_iov = &iovs_[i];
-        msgs_[i].msg_hdr.msg_iovlen = 1;
+        if (vnet_hdr_) {
+            vnet_headers_[i] = vnet_header_from_offload(p->offload, p->frame());
+            iovs_[i][0] = {&vnet_headers_[i], sizeof vnet_headers_[i]};
+            iovs_[i][1] = {p->data(), p->size()};
+            msgs_[i].msg_hdr.msg_iovlen = 2;
+        } else {
+            iovs_[i][0] = {p->data(), p->size()};
+            msgs_[i].msg_hdr.msg_iovlen = 1;
+        }
+        msgs_[i].msg_hdr.msg_iov = iovs_[i].data();
     }
 
     /* Every pass sends or drops at least one frame, except for EINTR, which
@@ -339,6 +408,12 @@ int NetdevLinux::do_send(PacketBatch &batch)
         return last_error;
     }
     return 0;
+}
+
+uint32_t NetdevLinux::do_tx_offloads() const
+{
+    return vnet_hdr_ ? kNetdevTxCsum | kNetdevTxTso4 | kNetdevTxTso6 | kNetdevTxTsoEcn | kNetdevTxUso
+                     : 0;
 }
 
 void NetdevLinux::link_event()

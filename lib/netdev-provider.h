@@ -32,7 +32,11 @@
  *                      kUnsupported, and the wrapper fills in what it counted
  *                      itself (packets and bytes through recv() and send()).
  *   do_recv, do_send   required; the contract of Netdev::recv()/send().  No
- *                      allocation, no blocking, no virtual call per packet.
+ *                      allocation, no blocking, no virtual call per packet
+ *                      (a packet buffer may grow, see below).
+ *   do_tx_offloads     the kNetdevTx* bits (netdev.h) of the packets that
+ *                      do_send() takes with their offload metadata; default
+ *                      0 (none).  Read once per batch that has such packets.
  *   do_rx_fd           a descriptor that polls readable when do_recv() has
  *                      work; default -1.
  *   do_is_gone         true once the device was removed from the system (a
@@ -41,8 +45,24 @@
  *                      Netdev::notify_devices_changed() when any kernel
  *                      interface appears or disappears.
  *
- * Threads.  do_recv()/do_send() run on one datapath thread per device at a
- * time; everything else on the control thread.  A provider that learns of a
+ * Offloads.  do_recv() sets every packet's 'offload' metadata
+ * (DpPacket::offload, cleared when there is nothing to do: a buffer comes
+ * back with whatever its last packet had, so a provider starts each one
+ * with DpPacket::clear()).  A frame larger than the buffer's tailroom() is
+ * taken with DpPacket::reserve(), which grows the buffer once to 64 KiB.
+ * do_send() receives only packets it can send: the wrapper has segmented
+ * (GsoType not in do_tx_offloads()) or completed the checksum of (kNeedsCsum
+ * without kNetdevTxCsum) every other one, and cleared their metadata.  A
+ * provider that declares an offload sends the metadata with the frame
+ * (e.g. a virtio_net_hdr, see vnet-header.h); a TSO bit covers the
+ * checksum of those segments too.  Packets whose offloads the wrapper
+ * cannot do (malformed headers) are dropped, counted as tx_dropped and in
+ * the netdev_soft_drop_* coverage counters.
+ *
+ * Threads.  do_recv() runs on the one datapath thread that polls the
+ * device; do_send() on any datapath thread, but never two at once
+ * (Netdev::send() holds a per-device mutex); everything else on the
+ * control thread.  A provider that learns of a
  * status change (netlink event, test command) calls notify_change() from
  * whichever thread it is on. */
 #ifndef BRAID_LIB_NETDEV_PROVIDER_H

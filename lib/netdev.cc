@@ -10,6 +10,7 @@
 #include "lib/coverage.h"
 #include "lib/event-loop.h"
 #include "lib/netdev-provider.h"
+#include "lib/packet-offload.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
 
@@ -19,6 +20,12 @@ BRAID_COVERAGE_DEFINE(netdev_open_failed);
 BRAID_COVERAGE_DEFINE(netdev_received);
 BRAID_COVERAGE_DEFINE(netdev_sent);
 BRAID_COVERAGE_DEFINE(netdev_change);
+BRAID_COVERAGE_DEFINE(netdev_soft_gso);
+BRAID_COVERAGE_DEFINE(netdev_soft_gso_segments);
+BRAID_COVERAGE_DEFINE(netdev_soft_csum);
+BRAID_COVERAGE_DEFINE(netdev_soft_drop_malformed);
+BRAID_COVERAGE_DEFINE(netdev_soft_drop_unsupported);
+BRAID_COVERAGE_DEFINE(netdev_soft_drop_no_buffer);
 
 namespace braid {
 
@@ -86,6 +93,9 @@ void netdev_enable_dummy_override()
 Netdev::Netdev(std::string name, std::string type)
     : name_(std::move(name)), type_(std::move(type))
 {
+    for (auto &buffer : soft_buffers_) {
+        buffer = std::make_unique<DpPacket>();
+    }
 }
 
 Netdev::~Netdev() = default;
@@ -279,7 +289,13 @@ uint64_t Netdev::carrier_resets() const
 int Netdev::get_stats(NetdevStats *stats) const
 {
     *stats = NetdevStats{};
-    return do_get_stats(stats);
+    int err = do_get_stats(stats);
+    if (uint64_t soft = soft_tx_dropped_.load(std::memory_order_relaxed)) {
+        stats->tx_dropped = stats->tx_dropped == NetdevStats::kUnsupported
+                                ? soft
+                                : stats->tx_dropped + soft;
+    }
+    return err;
 }
 
 int Netdev::recv(PacketBatch &batch)
@@ -298,7 +314,136 @@ int Netdev::send(PacketBatch &batch)
         return 0;
     }
     COVERAGE_ADD(netdev_sent, batch.count);
+    /* Every datapath thread may send to every port; the providers' send
+     * state (socket message arrays, segment buffers) is one per device. */
+    std::lock_guard<std::mutex> lock(tx_mutex_);
+    for (const DpPacket *p : batch) {
+        if (p->offload.needs_tx_work()) {
+            return send_with_soft_offloads(batch);
+        }
+    }
     return do_send(batch);
+}
+
+namespace {
+
+/* Whether a device with 'offloads' (kNetdevTx* bits) takes the large
+ * segment 'o' whole. */
+bool takes_gso(uint32_t offloads, const PacketOffload &o)
+{
+    if (o.gso_ecn && o.gso_type != GsoType::kUdpL4 && !(offloads & kNetdevTxTsoEcn)) {
+        return false;
+    }
+    switch (o.gso_type) {
+    case GsoType::kTcpv4:
+        return offloads & kNetdevTxTso4;
+    case GsoType::kTcpv6:
+        return offloads & kNetdevTxTso6;
+    case GsoType::kUdpL4:
+        return offloads & kNetdevTxUso;
+    case GsoType::kNone:
+        break;
+    }
+    return false;
+}
+
+/* Counts a packet dropped for 'error' and returns the errno value that
+ * send() reports for it. */
+int count_soft_drop(OffloadError error)
+{
+    switch (error) {
+    case OffloadError::kNoRoom:
+        COVERAGE_INC(netdev_soft_drop_no_buffer);
+        return ENOBUFS;
+    case OffloadError::kBadGsoType:
+    case OffloadError::kNotIp:
+    case OffloadError::kL4Mismatch:
+        COVERAGE_INC(netdev_soft_drop_unsupported);
+        return EOPNOTSUPP;
+    default:
+        COVERAGE_INC(netdev_soft_drop_malformed);
+        return EINVAL;
+    }
+}
+
+}  // namespace
+
+int Netdev::send_with_soft_offloads(PacketBatch &batch)
+{
+    uint32_t offloads = do_tx_offloads();
+
+    /* What the device gets: the packets it can take as they are, and the
+     * segments of those it cannot, in order, in batches of up to
+     * kMaxBurst. */
+    PacketBatch out;
+    size_t used = 0;            /* Segment buffers in 'out'. */
+    int error = 0;
+    size_t dropped = 0;
+    OffloadError last_drop = OffloadError::kNone;
+    auto flush = [&] {
+        if (out.count) {
+            if (int err = do_send(out)) {
+                error = err;
+            }
+            out.count = 0;
+        }
+        used = 0;
+    };
+    auto drop = [&](OffloadError why) {
+        dropped++;
+        last_drop = why;
+        error = count_soft_drop(why);
+    };
+
+    for (DpPacket *p : batch) {
+        const PacketOffload &o = p->offload;
+        if (o.is_gso() && !takes_gso(offloads, o)) {
+            GsoSegmenter seg;
+            OffloadError e = seg.start(*p);
+            if (e != OffloadError::kNone) {
+                drop(e);
+                continue;
+            }
+            COVERAGE_INC(netdev_soft_gso);
+            while (seg.remaining()) {
+                if (out.full() || used == soft_buffers_.size()) {
+                    flush();
+                }
+                DpPacket *segment = soft_buffers_[used].get();
+                e = seg.next(*segment);
+                if (e != OffloadError::kNone) {
+                    drop(e);        /* The rest of the packet is lost. */
+                    break;
+                }
+                used++;
+                out.add(segment);
+                COVERAGE_INC(netdev_soft_gso_segments);
+            }
+            continue;
+        }
+        if (o.needs_csum() && !o.is_gso() && !(offloads & kNetdevTxCsum)) {
+            OffloadError e = packet_complete_csum(*p);
+            if (e != OffloadError::kNone) {
+                drop(e);
+                continue;
+            }
+            COVERAGE_INC(netdev_soft_csum);
+        }
+        if (out.full()) {
+            flush();
+        }
+        out.add(p);
+    }
+    flush();
+
+    if (dropped) {
+        soft_tx_dropped_.fetch_add(dropped, std::memory_order_relaxed);
+        static vlog::RateLimit rl(5, 20);
+        VLOG_WARN_RL(rl, "{}: dropped {} packet{} whose offloads could not be done in software "
+                         "({})",
+                     name_, dropped, dropped == 1 ? "" : "s", offload_error_to_string(last_drop));
+    }
+    return error;
 }
 
 int Netdev::rx_fd() const
@@ -370,6 +515,11 @@ int Netdev::do_rx_fd() const
 bool Netdev::do_is_gone() const
 {
     return false;
+}
+
+uint32_t Netdev::do_tx_offloads() const
+{
+    return 0;
 }
 
 }  // namespace braid

@@ -10,19 +10,30 @@
  *   - Functions that can fail return 0 or a positive errno value
  *     (EOPNOTSUPP when the type cannot do it), with details in the log.
  *   - Status getters and configuration run on the control thread.
- *   - recv() and send() run on the datapath thread that owns the queue, one
- *     batch at a time; they never allocate or block.
+ *   - recv() runs on the datapath thread that polls the device, one batch
+ *     at a time; send() may be called by any datapath thread (every thread
+ *     outputs to every port) and holds a per-device mutex around the
+ *     provider's do_send().  Neither allocates (except that a packet buffer
+ *     grows once to take a 64 KiB frame, see dp-packet.h).
+ *   - Offloads.  Received packets carry offload metadata (DpPacket::offload):
+ *     a large TCP or UDP segment still to be cut up, a checksum still to be
+ *     completed.  send() hands such packets whole to a device that declares
+ *     it takes them (tx_offloads()), and segments them or completes their
+ *     checksums in software (packet-offload.h) for one that does not, so
+ *     every device sees only what it can send.
  *   - Any change of status (carrier, admin state, MTU, MAC address) bumps
  *     change_seq() and wakes every change listener, whatever thread noticed
  *     it; nobody needs to poll. */
 #ifndef BRAID_LIB_NETDEV_H
 #define BRAID_LIB_NETDEV_H 1
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -50,6 +61,14 @@ struct NetdevStats {
     uint64_t rx_errors = 0;
     uint64_t tx_errors = 0;
 };
+
+/* Bits of Netdev::tx_offloads(): which packets with offload metadata a
+ * device's send side takes as they are. */
+inline constexpr uint32_t kNetdevTxCsum = 1u << 0;     /* kNeedsCsum: completes checksums. */
+inline constexpr uint32_t kNetdevTxTso4 = 1u << 1;     /* GsoType::kTcpv4 segments. */
+inline constexpr uint32_t kNetdevTxTso6 = 1u << 2;     /* GsoType::kTcpv6 segments. */
+inline constexpr uint32_t kNetdevTxTsoEcn = 1u << 3;   /* TCP segments with gso_ecn. */
+inline constexpr uint32_t kNetdevTxUso = 1u << 4;      /* GsoType::kUdpL4 segments. */
 
 /* Options from Interface.options, as key/value strings. */
 using NetdevOptions = std::map<std::string, std::string>;
@@ -122,11 +141,18 @@ public:
      * slots points to an empty buffer and 'count' is 0; it copies up to
      * kMaxBurst received frames into those buffers, in order, and sets
      * 'count'.  Returns 0 if anything was received, EAGAIN if nothing was
-     * waiting.  send() transmits the 'count' packets of 'batch' and leaves
-     * them with the caller; frames it cannot send are counted as
-     * tx_dropped. */
+     * waiting.  Each received packet's offload metadata says what the
+     * sender left undone.  send() transmits the 'count' packets of 'batch'
+     * and leaves them with the caller; frames it cannot send are counted as
+     * tx_dropped.  For a device that does not take a packet's offloads
+     * (tx_offloads()), send() first segments it (into buffers of its own)
+     * or completes its checksum in place (so the caller's packet may
+     * change).  Returns 0 or the last error. */
     int recv(PacketBatch &batch);
     int send(PacketBatch &batch);
+
+    /* The kNetdevTx* bits: what send() may hand to the device whole. */
+    uint32_t tx_offloads() const { return do_tx_offloads(); }
 
     /* A descriptor that becomes readable when recv() has work, or -1. */
     int rx_fd() const;
@@ -157,10 +183,24 @@ private:
     virtual int do_send(PacketBatch &batch) = 0;
     virtual int do_rx_fd() const;
     virtual bool do_is_gone() const;
+    virtual uint32_t do_tx_offloads() const;
+
+    /* send() for a batch in which some packet needs offload work. */
+    int send_with_soft_offloads(PacketBatch &batch);
 
     std::string name_;
     std::string type_;
     std::atomic<uint64_t> change_seq_{1};
+
+    /* Held by send(): one sender at a time per device, for the provider's
+     * send state and for 'soft_buffers_'. */
+    std::mutex tx_mutex_;
+    /* Buffers for the segments that send() makes, allocated with the
+     * Netdev (and grown like any packet buffer). */
+    std::array<std::unique_ptr<DpPacket>, kMaxBurst> soft_buffers_;
+    /* Packets that send() dropped because it could not do their offloads
+     * (added to tx_dropped by get_stats()). */
+    std::atomic<uint64_t> soft_tx_dropped_{0};
 };
 
 }  // namespace braid

@@ -25,10 +25,12 @@ tests_unit_tests_SOURCES = \
 	tests/test-jsonrpc.cc \
 	tests/test-mac-learning.cc \
 	tests/test-memory.cc \
+	tests/test-netdev-offload.cc \
 	tests/test-ofproto.cc \
 	tests/test-ovsdb-data.cc \
 	tests/test-ovsdb-schema.cc \
 	tests/test-ovsdb-session.cc \
+	tests/test-packet-offload.cc \
 	tests/test-rtnetlink.cc \
 	tests/test-slow-protocols.cc \
 	tests/test-unixctl-server.cc \
@@ -77,7 +79,8 @@ tests_system_tests_SOURCES = \
 	tests/sandbox.h \
 	tests/system-bridge.cc \
 	tests/system-main.cc \
-	tests/system-netdev.cc
+	tests/system-netdev.cc \
+	tests/system-offload.cc
 tests_system_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
 tests_system_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) $(MNL_LIBS) -lpthread
 EXTRA_DIST += tests/bench-vsctl.sh
