@@ -80,7 +80,8 @@ tests_system_tests_SOURCES = \
 	tests/system-bridge.cc \
 	tests/system-main.cc \
 	tests/system-netdev.cc \
-	tests/system-offload.cc
+	tests/system-offload.cc \
+	tests/system-switch.cc
 tests_system_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
 tests_system_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) $(MNL_LIBS) -lpthread
 EXTRA_DIST += tests/bench-vsctl.sh
