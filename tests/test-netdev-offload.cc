@@ -3,10 +3,12 @@
  * checksums, one that takes them gets the packets whole. */
 #include <config.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -39,8 +41,13 @@ public:
     };
     std::vector<Sent> sent;
     std::vector<size_t> batch_sizes;
+    /* Calls of do_send() that began while another was running. */
+    std::atomic<int> overlaps{0};
+    /* How long do_send() dawdles (thread yields), to widen any race. */
+    int spin_in_send = 0;
 
 private:
+    std::atomic<int> in_send{0};
     int do_construct(std::string *) override
     {
         offloads_ = next_offloads;
@@ -59,6 +66,13 @@ private:
     int do_recv(PacketBatch &) override { return EAGAIN; }
     int do_send(PacketBatch &batch) override
     {
+        if (in_send.fetch_add(1) != 0) {
+            overlaps.fetch_add(1);
+        }
+        for (int i = 0; i < spin_in_send; i++) {
+            std::this_thread::yield();
+        }
+        in_send.fetch_sub(1);
         batch_sizes.push_back(batch.count);
         for (const DpPacket *p : batch) {
             sent.push_back({Bytes(p->frame().begin(), p->frame().end()), p->offload, p});
@@ -319,6 +333,34 @@ TEST_F(NetdevOffloadTest, DummyDevicesTakeNoOffloads)
     ASSERT_EQ(dummy->get_stats(&stats), 0);
     EXPECT_EQ(stats.tx_packets, 3u);
     EXPECT_EQ(stats.tx_bytes, 3 * 54u + 4000);
+}
+
+}  // namespace
+}  // namespace braid
+
+namespace braid {
+namespace {
+
+/* Every datapath thread outputs to every port: send() must keep two
+ * threads out of the provider's do_send() at once. */
+TEST_F(NetdevOffloadTest, ConcurrentSendersAreSerialized)
+{
+    CaptureNetdev &dev = open(0);
+    dev.spin_in_send = 20;
+    constexpr int kSends = 500;
+    auto sender = [this] {
+        auto packet = DpPacket::copy_of(test::ipv4_frame(kIpProtoUdp, test::udp(1, 2, 10)));
+        for (int i = 0; i < kSends; i++) {
+            PacketBatch batch;
+            batch.add(packet.get());
+            dev_->send(batch);
+        }
+    };
+    std::thread a(sender), b(sender);
+    a.join();
+    b.join();
+    EXPECT_EQ(dev.overlaps.load(), 0);
+    EXPECT_EQ(dev.sent.size(), size_t(2 * kSends));
 }
 
 }  // namespace
