@@ -84,4 +84,4 @@ tests_system_tests_SOURCES = \
 	tests/system-switch.cc
 tests_system_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
 tests_system_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) $(MNL_LIBS) -lpthread
-EXTRA_DIST += tests/bench-vsctl.sh
+EXTRA_DIST += tests/bench-vsctl.sh tests/bench-forward.sh
