@@ -170,6 +170,10 @@ TEST_F(SwitchScenario, MegaflowsMatchOnlyWhatNormalRead)
     EXPECT_TRUE(contains(stats, "  emc hits: 0\n")) << stats;
     EXPECT_TRUE(contains(stats, "  megaflow hits: 1\n")) << "another key, same megaflow";
     EXPECT_TRUE(contains(stats, "  miss with success upcall: 1\n")) << stats;
+    EXPECT_TRUE(contains(stats, "  avg. processing time per packet: ")) << stats;
+#if defined(__x86_64__) || defined(__i386__)
+    EXPECT_TRUE(contains(stats, "  avg. cycles per packet: ")) << stats;
+#endif
     std::string show = appctl_out({"dpif/show"});
     EXPECT_EQ(show, "netdev@ovs-netdev: hit:1 missed:1\n  br0:\n    br0 65534/1: (internal)\n"
                     "    p1 1/2: (system)\n    p2 2/3: (system)\n");
