@@ -12,6 +12,8 @@ lib_libbraid_a_SOURCES = \
 	lib/dirs.h \
 	lib/dp-actions.cc \
 	lib/dp-actions.h \
+	lib/dp-bond.cc \
+	lib/dp-bond.h \
 	lib/dp-flow-table.cc \
 	lib/dp-flow-table.h \
 	lib/dpif-netdev.cc \

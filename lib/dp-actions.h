@@ -18,6 +18,7 @@
 
 #include "lib/byte-order.h"
 #include "lib/dp-packet.h"
+#include "lib/flow.h"
 #include "lib/packets.h"
 
 namespace braid::dp {
@@ -29,7 +30,7 @@ enum class ActionType : uint8_t {
     kSetEthSrc,     /* Set the source MAC to 'mac'. */
     kSetEthDst,     /* Set the destination MAC to 'mac'. */
     kSetVlanTci,    /* Replace the outermost tag's TCI with 'tci' (if tagged). */
-    kBondOutput,    /* Send through bond 'port' (a bond id); see the bonding issue. */
+    kBondOutput,    /* Send through bond 'port' (a bond id, see dp-bond.h). */
     kUserspace,     /* Hand the packet to the slow path (slow-path reason in 'port'). */
 };
 
@@ -52,6 +53,7 @@ struct Action {
     }
     static Action set_eth_src(EthAddr mac) { return {ActionType::kSetEthSrc, {}, {}, 0, mac}; }
     static Action set_eth_dst(EthAddr mac) { return {ActionType::kSetEthDst, {}, {}, 0, mac}; }
+    static Action bond_output(uint32_t bond) { return {ActionType::kBondOutput, {}, {}, bond, {}}; }
     static Action userspace(uint32_t reason) { return {ActionType::kUserspace, {}, {}, reason, {}}; }
 
     friend bool operator==(const Action &, const Action &) = default;
@@ -72,15 +74,17 @@ void packet_set_eth_dst(DpPacket &packet, const EthAddr &mac);
 void packet_set_vlan_tci(DpPacket &packet, be16 tci);
 
 /* Runs 'actions' on 'packet' (which it may modify: the last output sees the
- * final form).  'Sink' is any type with
+ * final form); 'key' holds the fields of the packet as received.  'Sink' is
+ * any type with
  *     void output(uint32_t port, const DpPacket &packet);
+ *     void bond_output(uint32_t bond, const FlowKey &key, const DpPacket &packet);
  *     void userspace(uint32_t reason, const DpPacket &packet);
- * called for the output and userspace actions; a template rather than a
- * virtual interface, so that no virtual call is made per packet.  Returns
- * false if a VLAN push found no headroom (the packet is dropped from then
- * on). */
+ * called for the output, bond_output and userspace actions; a template
+ * rather than a virtual interface, so that no virtual call is made per
+ * packet.  Returns false if a VLAN push found no headroom (the packet is
+ * dropped from then on). */
 template <typename Sink>
-bool execute_actions(const Actions &actions, DpPacket &packet, Sink &sink)
+bool execute_actions(const Actions &actions, const FlowKey &key, DpPacket &packet, Sink &sink)
 {
     for (const Action &a : actions) {
         switch (a.type) {
@@ -105,8 +109,7 @@ bool execute_actions(const Actions &actions, DpPacket &packet, Sink &sink)
             packet_set_vlan_tci(packet, a.tci);
             break;
         case ActionType::kBondOutput:
-            /* The bonding issue resolves the member here; until then a bond
-             * action sends nothing. */
+            sink.bond_output(a.port, key, packet);
             break;
         case ActionType::kUserspace:
             sink.userspace(a.port, packet);

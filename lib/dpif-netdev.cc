@@ -32,6 +32,8 @@ BRAID_COVERAGE_DEFINE(datapath_drop_push_failed);
 BRAID_COVERAGE_DEFINE(datapath_malformed_frame);
 BRAID_COVERAGE_DEFINE(datapath_upcall);
 BRAID_COVERAGE_DEFINE(datapath_pmd_sleep);
+BRAID_COVERAGE_DEFINE(datapath_drop_no_such_bond);
+BRAID_COVERAGE_DEFINE(datapath_drop_bond_rx);
 
 namespace braid::dp {
 namespace {
@@ -113,6 +115,18 @@ struct Datapath::Pmd {
     std::atomic<uint64_t> idle_ns{0};
     std::atomic<uint64_t> malformed[size_t(FlowError::kCount)] = {};
 
+    /* Bond counters by bond id, allocated by the thread when it first sees
+     * the bond, read by the control thread. */
+    std::unique_ptr<std::atomic<BondCounters *>[]> bond_counters{
+        new std::atomic<BondCounters *>[kMaxBonds]()};
+
+    ~Pmd()
+    {
+        for (uint32_t i = 0; i < kMaxBonds; i++) {
+            delete bond_counters[i].load();
+        }
+    }
+
     void add(std::atomic<uint64_t> &counter, uint64_t n)
     {
         counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -132,7 +146,12 @@ struct TxQueue {
  * execute_actions() calls it without a virtual call.) */
 class PmdSink {
 public:
-    explicit PmdSink(std::atomic<uint64_t> &drops) : drops_(drops) {}
+    PmdSink(std::atomic<uint64_t> &drops, std::atomic<BondCounters *> *bond_counters)
+        : drops_(drops), bond_counters_(bond_counters)
+    {
+    }
+
+    void set_bonds(const BondSet *bonds) { bonds_ = bonds; }
 
     void set_ports(const std::vector<PortInfo> &ports)
     {
@@ -161,6 +180,26 @@ public:
         DpPacket *copy = q.buffers[q.batch.count].get();
         copy->copy_from(packet);
         q.batch.add(copy);
+    }
+
+    void bond_output(uint32_t bond, const FlowKey &key, const DpPacket &packet)
+    {
+        const BondTable *table = bonds_ ? bonds_->bond(bond) : nullptr;
+        BondCounters *counters = table ? bond_counters_[bond].load(std::memory_order_relaxed)
+                                       : nullptr;
+        if (!counters) {
+            COVERAGE_INC(datapath_drop_no_such_bond);
+            drops_.store(drops_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            return;
+        }
+        uint32_t ports[kMaxBondMembers];
+        size_t n = bond_choose(*table, key, packet, *counters, ports);
+        if (!n) {
+            drops_.store(drops_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
+        for (size_t i = 0; i < n; i++) {
+            output(ports[i], packet);
+        }
     }
 
     void userspace(uint32_t, const DpPacket &)
@@ -192,6 +231,8 @@ private:
     }
 
     std::atomic<uint64_t> &drops_;
+    std::atomic<BondCounters *> *bond_counters_;
+    const BondSet *bonds_ = nullptr;
     std::unordered_map<uint32_t, TxQueue> queues_;
 };
 
@@ -200,6 +241,7 @@ private:
 Datapath::Datapath(std::string name) : name_(std::move(name))
 {
     port_set_ = std::make_shared<PortSet>();
+    bond_set_ = std::make_shared<BondSet>();
 }
 
 Datapath::~Datapath()
@@ -334,7 +376,9 @@ void Datapath::pmd_main(Pmd &pmd)
 
     std::shared_ptr<const PortSet> ports;
     std::vector<const PortInfo *> rx;
-    PmdSink sink(pmd.drops);
+    PmdSink sink(pmd.drops, pmd.bond_counters.get());
+    std::shared_ptr<const BondSet> bonds;
+    uint64_t bonds_seq = 0;
     int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     bool sleepable = true;
 
@@ -385,9 +429,27 @@ void Datapath::pmd_main(Pmd &pmd)
         epoll_ctl(epoll_fd, EPOLL_CTL_ADD, pmd.wake_fd, &ev);
     }
 
+    /* Picks up a newly published bond set (one atomic load per pass when
+     * nothing changed). */
+    auto reload_bonds = [&] {
+        uint64_t seq = bond_seq_.load(std::memory_order_acquire);
+        if (seq == bonds_seq) {
+            return;
+        }
+        bonds_seq = seq;
+        bonds = std::atomic_load(&bond_set_);
+        for (size_t id = 0; id < bonds->bonds.size(); id++) {
+            if (bonds->bonds[id] && !pmd.bond_counters[id].load(std::memory_order_relaxed)) {
+                pmd.bond_counters[id].store(new BondCounters, std::memory_order_release);
+            }
+        }
+        sink.set_bonds(bonds.get());
+    };
+
     int idle_polls = 0;
     while (!pmd.exit.load(std::memory_order_relaxed)) {
         reload();
+        reload_bonds();
         int64_t start = now_ns();
         uint64_t start_cycles = cycles_now();
         size_t received = 0;
@@ -405,6 +467,10 @@ void Datapath::pmd_main(Pmd &pmd)
             std::lock_guard<std::mutex> table_lock(pmd.table.mutex());
             uint64_t generation = generation_.load(std::memory_order_acquire);
             int64_t now = timeval::msec();
+            const BondTable *rx_bond = bonds->bond_of_port(port->port_no);
+            BondCounters *rx_counters
+                = rx_bond ? pmd.bond_counters[rx_bond->bond_id].load(std::memory_order_relaxed)
+                          : nullptr;
             for (size_t i = 0; i < batch.count; i++) {
                 DpPacket &packet = *batch.packets[i];
                 packet.in_port = port->port_no;
@@ -420,6 +486,14 @@ void Datapath::pmd_main(Pmd &pmd)
                     /* Still switched on the fields that parsed. */
                     COVERAGE_INC(datapath_malformed_frame);
                     pmd.add(pmd.malformed[size_t(error)], 1);
+                }
+                if (rx_counters && rx_bond->monitor) {
+                    bond_monitor_rx(*rx_bond, port->port_no, key, now, *rx_counters);
+                }
+                if (rx_counters && !bond_admit(*rx_bond, port->port_no, key, now, *rx_counters)) {
+                    COVERAGE_INC(datapath_drop_bond_rx);
+                    pmd.add(pmd.drops, 1);
+                    continue;
                 }
                 uint32_t hash = flow_key_hash(key);
                 bool emc_hit;
@@ -444,7 +518,7 @@ void Datapath::pmd_main(Pmd &pmd)
                     }
                     pmd.add(pmd.upcalls, 1);
                     if (!upcall.install) {
-                        if (!execute_actions(upcall.actions, packet, sink)) {
+                        if (!execute_actions(upcall.actions, key, packet, sink)) {
                             COVERAGE_INC(datapath_drop_push_failed);
                         }
                         continue;
@@ -463,7 +537,7 @@ void Datapath::pmd_main(Pmd &pmd)
                 flow->tcp_flags.store(flow->tcp_flags.load(std::memory_order_relaxed)
                                           | key.tcp_flags.value(),
                                       std::memory_order_relaxed);
-                if (!execute_actions(flow->actions, packet, sink)) {
+                if (!execute_actions(flow->actions, key, packet, sink)) {
                     COVERAGE_INC(datapath_drop_push_failed);
                 }
             }
@@ -504,6 +578,109 @@ void Datapath::pmd_main(Pmd &pmd)
         idle_polls = 0;
     }
     close(epoll_fd);
+}
+
+uint32_t Datapath::add_bond()
+{
+    std::lock_guard<std::mutex> lock(bond_mutex_);
+    uint32_t id = 0;
+    while (id < bond_used_.size() && bond_used_[id]) {
+        id++;
+    }
+    if (id >= kMaxBonds) {
+        return UINT32_MAX;
+    }
+    if (id >= bond_used_.size()) {
+        bond_used_.resize(id + 1, false);
+        bond_tables_.resize(id + 1);
+        bond_members_.resize(id + 1);
+    }
+    bond_used_[id] = true;
+    return id;
+}
+
+void Datapath::set_bond(std::shared_ptr<const BondTable> table, std::vector<uint32_t> members)
+{
+    std::lock_guard<std::mutex> lock(bond_mutex_);
+    uint32_t id = table->bond_id;
+    if (id >= bond_used_.size() || !bond_used_[id]) {
+        return;
+    }
+    bond_tables_[id] = std::move(table);
+    bond_members_[id] = std::move(members);
+    publish_bonds();
+}
+
+void Datapath::remove_bond(uint32_t id)
+{
+    std::lock_guard<std::mutex> lock(bond_mutex_);
+    if (id >= bond_used_.size() || !bond_used_[id]) {
+        return;
+    }
+    bond_used_[id] = false;
+    bond_tables_[id].reset();
+    bond_members_[id].clear();
+    publish_bonds();
+}
+
+void Datapath::publish_bonds()
+{
+    /* With bond_mutex_ held. */
+    auto set = std::make_shared<BondSet>();
+    set->bonds = bond_tables_;
+    for (size_t id = 0; id < bond_members_.size(); id++) {
+        if (!bond_tables_[id]) {
+            continue;
+        }
+        for (uint32_t port : bond_members_[id]) {
+            if (port >= set->port_bond.size()) {
+                set->port_bond.resize(port + 1, -1);
+            }
+            set->port_bond[port] = int32_t(id);
+        }
+    }
+    std::atomic_store(&bond_set_, std::shared_ptr<const BondSet>(set));
+    bond_seq_.fetch_add(1, std::memory_order_acq_rel);
+    /* Wake sleeping threads so that the first packet after a failover is
+     * not held up by a sleep. */
+    std::lock_guard<std::mutex> plock(mutex_);
+    for (auto &pmd : pmds_) {
+        uint64_t one = 1;
+        ssize_t n = write(pmd->wake_fd, &one, sizeof one);
+        (void) n;
+    }
+}
+
+BondStats Datapath::bond_stats(uint32_t id) const
+{
+    BondStats stats;
+    if (id >= kMaxBonds) {
+        return stats;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto &pmd : pmds_) {
+        const BondCounters *c = pmd->bond_counters[id].load(std::memory_order_acquire);
+        if (!c) {
+            continue;
+        }
+        for (size_t i = 0; i < kBondBuckets; i++) {
+            stats.packets[i] += c->packets[i].load(std::memory_order_relaxed);
+            stats.bytes[i] += c->bytes[i].load(std::memory_order_relaxed);
+        }
+        for (size_t i = 0; i < stats.drops.size(); i++) {
+            stats.drops[i] += c->drops[i].load(std::memory_order_relaxed);
+        }
+        for (size_t m = 0; m < kMaxBondMembers; m++) {
+            stats.last_rx[m] = std::max(stats.last_rx[m],
+                                        c->last_rx[m].load(std::memory_order_relaxed));
+            for (size_t t = 0; t < kBondMaxTargets; t++) {
+                stats.last_target_rx[m][t]
+                    = std::max(stats.last_target_rx[m][t],
+                               c->last_target_rx[m][t].load(std::memory_order_relaxed));
+            }
+        }
+    }
+    return stats;
 }
 
 void Datapath::sync()

@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "lib/dp-bond.h"
 #include "lib/dp-flow-table.h"
 #include "lib/flow.h"
 #include "lib/netdev.h"
@@ -129,6 +130,18 @@ public:
     std::string pmd_stats_show() const;
     void pmd_stats_clear();
 
+    /* Bonds (dp-bond.h).  add_bond() reserves the lowest free bond id;
+     * set_bond() publishes the table of bond 'table->bond_id', whose members
+     * (the ports whose received frames pass its receive rules) are
+     * 'members'; the threads use it from their next batch on, without any
+     * flow revalidation.  remove_bond() unpublishes it and frees the id.
+     * bond_stats() sums the threads' counters of bond 'id' (which start
+     * from zero when the datapath threads are restarted). */
+    uint32_t add_bond();
+    void set_bond(std::shared_ptr<const BondTable> table, std::vector<uint32_t> members);
+    void remove_bond(uint32_t id);
+    BondStats bond_stats(uint32_t id) const;
+
     /* Registers dpctl/dump-flows, dpctl/del-flows, dpif-netdev/pmd-stats-show,
      * dpif-netdev/pmd-stats-clear and dpif-netdev/sync for this datapath. */
     void register_commands();
@@ -140,6 +153,7 @@ private:
     void start_pmds(const Settings &settings);
     void stop_pmds();
     void publish_ports();
+    void publish_bonds();
     void pmd_main(Pmd &pmd);
 
     std::string name_;
@@ -153,6 +167,13 @@ private:
 
     std::mutex handler_mutex_;
     std::shared_ptr<const UpcallHandler> handler_;
+
+    std::mutex bond_mutex_;                 /* Guards the bond tables below. */
+    std::vector<std::shared_ptr<const BondTable>> bond_tables_;    /* By id. */
+    std::vector<std::vector<uint32_t>> bond_members_;              /* By id. */
+    std::vector<bool> bond_used_;                                  /* By id. */
+    std::shared_ptr<const BondSet> bond_set_;   /* Published to the threads. */
+    std::atomic<uint64_t> bond_seq_{1};
 
     std::atomic<uint64_t> generation_{1};
     std::atomic<uint64_t> port_seq_{1};

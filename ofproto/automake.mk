@@ -1,8 +1,16 @@
 # ofproto/: the switches: bridges, ports and OpenFlow port numbers, MAC
 # learning and the NORMAL action, the switching machinery shared by all
-# bridges; bonding and LACP arrive with their issues.
+# bridges, and bonds; LACP arrives with its issue.
 noinst_LIBRARIES += ofproto/libofproto.a
 ofproto_libofproto_a_SOURCES = \
+	ofproto/bond-commands.cc \
+	ofproto/bond-settings.cc \
+	ofproto/bond-settings.h \
+	ofproto/bond-show.cc \
+	ofproto/bond-show.h \
+	ofproto/bond-status.h \
+	ofproto/bond.cc \
+	ofproto/bond.h \
 	ofproto/mac-learning.cc \
 	ofproto/mac-learning.h \
 	ofproto/ofproto.cc \

@@ -11,6 +11,7 @@
 #include "lib/hash.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
+#include "ofproto/bond.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/switch.h"
 
@@ -42,6 +43,7 @@ Ofproto::Ofproto(std::string name, Switch *sw)
 
 Ofproto::~Ofproto()
 {
+    bonds_.clear();
     for (auto &[name, iface] : interfaces_) {
         detach(iface);
     }
@@ -226,6 +228,8 @@ void Ofproto::reconfigure(const BridgeSettings &settings)
     }
     port_ids_ = std::move(ids);
 
+    configure_bonds();
+
     /* The MAC table's limits. */
     long long value;
     auto oc = settings.other_config;
@@ -401,9 +405,55 @@ std::string Ofproto::datapath_id() const
     return fmt::format("0000{:012x}", hwaddr_.to_u64());
 }
 
-std::optional<EthAddr> Ofproto::bond_active_member(const std::string &) const
+void Ofproto::configure_bonds()
 {
-    return std::nullopt;        /* The bonding issue fills this in. */
+    /* A port with more than one interface is a bond. */
+    std::set<std::string> keep;
+    for (const PortSettings &port : settings_.ports) {
+        if (port.interfaces.size() < 2) {
+            continue;
+        }
+        keep.insert(port.name);
+        std::unique_ptr<Bond> &bond = bonds_[port.name];
+        if (!bond) {
+            bond = std::make_unique<Bond>(name_, port.name,
+                                          switch_ ? &switch_->datapath() : nullptr,
+                                          switch_ ? &switch_->loop() : nullptr);
+        }
+        std::vector<BondMemberInput> members;
+        for (const InterfaceSettings &is : port.interfaces) {
+            const Interface *iface = interface(is.name);
+            BondMemberInput in;
+            in.name = is.name;
+            if (iface) {
+                in.ofport = iface->ofport;
+                in.dp_port = iface->dp_port;
+                in.netdev = iface->netdev;
+            }
+            members.push_back(std::move(in));
+        }
+        /* The database keeps a port's interfaces as a set: order them by
+         * name, which is the members' order everywhere (balance-xor's
+         * "hash % n", the choice among equals, the command output). */
+        std::sort(members.begin(), members.end(),
+                  [](const BondMemberInput &a, const BondMemberInput &b) { return a.name < b.name; });
+        bond->reconfigure(port, members, mac_learning_, port_id(port));
+    }
+    for (auto it = bonds_.begin(); it != bonds_.end();) {
+        it = keep.count(it->first) ? std::next(it) : bonds_.erase(it);
+    }
+}
+
+const Bond *Ofproto::bond(const std::string &port) const
+{
+    auto it = bonds_.find(port);
+    return it != bonds_.end() ? it->second.get() : nullptr;
+}
+
+std::optional<EthAddr> Ofproto::bond_active_member(const std::string &port) const
+{
+    const Bond *b = bond(port);
+    return b ? b->active_member_mac() : std::nullopt;
 }
 
 std::optional<bool> Ofproto::lacp_current(const std::string &) const

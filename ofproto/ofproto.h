@@ -28,6 +28,7 @@
 
 namespace braid::ofproto {
 
+class Bond;
 class MacLearning;
 class Switch;
 
@@ -153,8 +154,12 @@ public:
     EthAddr hwaddr() const { return hwaddr_; }
     std::string datapath_id() const;
 
-    /* The MAC of the active member of bond 'port', once bonding exists;
-     * nothing for ports that are not bonds. */
+    /* The bond of port 'port' (a port with two or more interfaces), or
+     * null. */
+    const Bond *bond(const std::string &port) const;
+
+    /* The MAC of the active member of bond 'port'; nothing for ports that
+     * are not bonds or have no active member. */
     std::optional<EthAddr> bond_active_member(const std::string &port) const;
 
     /* Whether LACP on 'iface' is current, once LACP exists; nothing for
@@ -166,6 +171,7 @@ private:
     void open_interface(Interface &iface);
     void assign_ofports(const std::vector<std::string> &order);
     void choose_hwaddr();
+    void configure_bonds();
 
     void attach(Interface &iface);
     void detach(Interface &iface);
@@ -177,6 +183,7 @@ private:
     std::map<std::string, Interface> interfaces_;
     std::map<int64_t, std::string> ofports_;    /* In use -> interface name. */
     std::set<uint32_t> port_ids_;               /* port_id() of every port. */
+    std::map<std::string, std::unique_ptr<Bond>> bonds_;    /* By port name. */
     EthAddr hwaddr_;
 };
 

@@ -9,6 +9,7 @@
 #include "lib/unixctl.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
+#include "ofproto/bond.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto.h"
 
@@ -52,11 +53,13 @@ Switch::Switch(EventLoop &loop) : loop_(loop), xlate_(datapath_)
     datapath_.configure(dp::Datapath::Settings{});
     datapath_.register_commands();
     register_commands();
+    Bond::register_commands();
     revalidator_.start(loop_, kRevalidateIntervalMs, [this] { revalidate_now(); });
 }
 
 Switch::~Switch()
 {
+    Bond::unregister_commands();
     for (const char *cmd : {"dpif/show", "fdb/show", "fdb/flush", "fdb/stats-show",
                             "fdb/stats-clear"}) {
         unixctl::unregister_command(cmd);
@@ -99,6 +102,10 @@ void Switch::publish(const std::vector<const Ofproto *> &bridges)
             xp.name = ps.name;
             xp.id = br->port_id(ps);
             xp.vlan = ps.vlan;
+            if (const Bond *bond = br->bond(ps.name)) {
+                xp.bond_id = int64_t(bond->bond_id());
+                xp.bond_reflection_rule = bond->reflection_rule();
+            }
             for (const InterfaceSettings &is : ps.interfaces) {
                 const Interface *iface = br->interface(is.name);
                 if (iface && iface->dp_port) {

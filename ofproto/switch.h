@@ -34,6 +34,7 @@ public:
     Switch &operator=(const Switch &) = delete;
 
     dp::Datapath &datapath() { return datapath_; }
+    EventLoop &loop() { return loop_; }
 
     /* Applies Open_vSwitch other_config: n-pmd-threads, pmd-cpu-mask. */
     void configure(const std::map<std::string, std::string> &other_config);

@@ -16,6 +16,7 @@ BRAID_COVERAGE_DEFINE(normal_drop_same_port);
 BRAID_COVERAGE_DEFINE(normal_flood);
 BRAID_COVERAGE_DEFINE(normal_unicast);
 BRAID_COVERAGE_DEFINE(normal_learned);
+BRAID_COVERAGE_DEFINE(normal_drop_bond_reflected);
 
 namespace braid::ofproto {
 namespace {
@@ -130,8 +131,40 @@ bool Xlate::translate(const FlowKey &key, const DpPacket &, dp::Upcall *out)
 
     /* Learn the source. */
     unwildcard(out->mask.dl_src);
+    bool on_bond = in.bond_id >= 0;
+    LearnSource source;
+    source.on_bond = on_bond;
+    if (key.dl_dst.is_broadcast() && br.mac_learning) {
+        /* Gratuitous ARP: ARP to broadcast, a reply, or a request whose
+         * sender and target addresses are equal.  It arms the MAC table's
+         * lock on a local port and is the exception to the reflection
+         * rule on a bond. */
+        unwildcard(out->mask.dl_dst);
+        unwildcard(out->mask.dl_type);
+        if (key.dl_type.value() == kEthTypeArp) {
+            unwildcard(out->mask.nw_proto);
+            unwildcard(out->mask.nw_src);
+            unwildcard(out->mask.nw_dst);
+            source.gratuitous_arp
+                = key.nw_proto == kArpOpReply
+                  || (key.nw_proto == kArpOpRequest && key.nw_src == key.nw_dst);
+            /* Each one must reach the MAC table (it arms or meets a lock
+             * that ends with time, which no cached flow would notice). */
+            out->install = !source.gratuitous_arp;
+        }
+    }
+    if (on_bond && in.bond_reflection_rule && br.mac_learning && !key.dl_src.is_multicast()) {
+        std::optional<MacEntry> e = br.mac_learning->find(key.dl_src, uint16_t(vlan));
+        if (e && e->port != in.id && (!source.gratuitous_arp || e->grat_arp_locked)) {
+            static vlog::RateLimit rl(5, 20);
+            COVERAGE_INC(normal_drop_bond_reflected);
+            VLOG_DBG_RL(rl, "bridge {}: bond {} received its own frame from {} back; dropping",
+                        br.name, in.name, key.dl_src.to_string());
+            return true;
+        }
+    }
     if (!key.dl_src.is_multicast() && br.mac_learning) {
-        LearnResult r = br.mac_learning->learn(key.dl_src, uint16_t(vlan), in.id);
+        LearnResult r = br.mac_learning->learn(key.dl_src, uint16_t(vlan), in.id, source);
         if (r == LearnResult::kLearned || r == LearnResult::kMoved) {
             COVERAGE_INC(normal_learned);
             datapath_.revalidate();
@@ -175,8 +208,11 @@ bool Xlate::translate(const FlowKey &key, const DpPacket &, dp::Upcall *out)
             out->actions.push_back(dp::Action::set_vlan_tci(want_tci));
             cur_tci = want_tci;
         }
-        /* One interface per port until bonding chooses among members. */
-        out->actions.push_back(dp::Action::output(port.dp_ports[0]));
+        if (port.bond_id >= 0) {
+            out->actions.push_back(dp::Action::bond_output(uint32_t(port.bond_id)));
+        } else {
+            out->actions.push_back(dp::Action::output(port.dp_ports[0]));
+        }
     };
 
     if (unicast) {

@@ -16,9 +16,17 @@
  *   - a known unicast destination on another port is sent there, one on the
  *     input port is dropped, anything else is flooded to every port of the
  *     VLAN except the input port;
- *   - each output gets the tag its port's mode calls for.
- * The mask covers in_port, both MAC addresses and the outer VLAN tag;
- * nothing above L2. */
+ *   - each output gets the tag its port's mode calls for; a bond gets one
+ *     bond_output action, and the datapath picks the member per packet;
+ *   - a frame received on a bond whose mode has the reflection rule
+ *     (balance-slb, -tlb, -alb, -rr, -xor, broadcast, without LACP) is
+ *     dropped when its source MAC is learned on another port of the
+ *     bridge: it is the bridge's own frame that the physical switch sent
+ *     back (counted as normal_drop_bond_reflected).  A gratuitous ARP is
+ *     the exception (a VM that moved away), unless the MAC's entry holds
+ *     the 5 s lock that a gratuitous ARP on a local port sets.
+ * The mask covers in_port, both MAC addresses and the outer VLAN tag, plus
+ * the ARP fields a gratuitous-ARP check read; nothing above L3. */
 #ifndef BRAID_OFPROTO_XLATE_H
 #define BRAID_OFPROTO_XLATE_H 1
 
@@ -41,6 +49,10 @@ struct XPort {
     uint32_t id = 0;                    /* Stable id for the MAC table (lowest ofport). */
     VlanSettings vlan;
     std::vector<uint32_t> dp_ports;     /* Its interfaces' datapath ports. */
+    int64_t bond_id = -1;               /* Datapath bond id if a bond, else -1. */
+    /* A bond whose mode drops frames whose source MAC was learned on
+     * another port (the copies a switch reflects back). */
+    bool bond_reflection_rule = false;
 };
 
 struct XBridge {

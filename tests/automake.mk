@@ -12,6 +12,8 @@ TESTS += tests/unit-tests
 check_PROGRAMS += tests/unit-tests
 tests_unit_tests_SOURCES = \
 	tests/frame-builder.h \
+	tests/test-bond-settings.cc \
+	tests/test-bond-show.cc \
 	tests/test-compose.cc \
 	tests/test-coverage.cc \
 	tests/test-csum.cc \
@@ -49,6 +51,7 @@ check_PROGRAMS += tests/scenario-tests
 tests_scenario_tests_SOURCES = \
 	tests/sandbox.cc \
 	tests/sandbox.h \
+	tests/scenario-bond.cc \
 	tests/scenario-bridge.cc \
 	tests/scenario-daemon.cc \
 	tests/scenario-switch.cc \

@@ -202,6 +202,7 @@ BENCHMARK(BM_MegaflowLookup)->Arg(1)->Arg(4)->Arg(16);
 struct NullSink {
     size_t outputs = 0;
     void output(uint32_t, const DpPacket &) { outputs++; }
+    void bond_output(uint32_t, const FlowKey &, const DpPacket &) { outputs++; }
     void userspace(uint32_t, const DpPacket &) {}
 };
 
@@ -233,7 +234,7 @@ void BM_DatapathBatch32(benchmark::State &state)
             dp::Megaflow *flow = table.lookup(keys[i], hash, 1, &emc, &subtables);
             flow->packets.store(flow->packets.load(std::memory_order_relaxed) + 1,
                                 std::memory_order_relaxed);
-            dp::execute_actions(flow->actions, p, sink);
+            dp::execute_actions(flow->actions, keys[i], p, sink);
         }
     }
     benchmark::DoNotOptimize(sink.outputs);

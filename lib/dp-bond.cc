@@ -1,0 +1,250 @@
+/* Bonds in the datapath. */
+#include <config.h>
+
+#include "lib/dp-bond.h"
+
+#include "lib/hash.h"
+
+namespace braid::dp {
+namespace {
+
+/* The VLAN id of the outermost tag of 'frame', or 0 if untagged. */
+uint16_t frame_vid(std::span<const uint8_t> frame) noexcept
+{
+    if (frame.size() < kEthHeaderLen + sizeof(VlanHeader)) {
+        return 0;
+    }
+    uint16_t type = uint16_t(frame[12] << 8 | frame[13]);
+    if (!eth_type_is_vlan(type)) {
+        return 0;
+    }
+    return vlan_tci_to_vid(uint16_t(frame[14] << 8 | frame[15]));
+}
+
+/* xorshift64*: a cheap generator for "packets_per_member 0" (a random
+ * member per packet), per thread and bond. */
+uint64_t next_random(uint64_t &state) noexcept
+{
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 0x2545f4914f6cdd1dULL;
+}
+
+}  // namespace
+
+const char *bond_drop_to_string(BondDrop reason)
+{
+    switch (reason) {
+    case BondDrop::kNotNegotiated:
+        return "lacp-not-negotiated";
+    case BondDrop::kDisabledMember:
+        return "disabled-member";
+    case BondDrop::kBackupMember:
+        return "backup-member";
+    case BondDrop::kMulticastBackup:
+        return "multicast-on-backup";
+    case BondDrop::kWrongMember:
+        return "unicast-on-wrong-member";
+    case BondDrop::kNoMember:
+        return "tx-no-member";
+    case BondDrop::kCount:
+        break;
+    }
+    return "unknown";
+}
+
+uint32_t bond_hash_mac(const EthAddr &mac, uint16_t vlan, uint32_t basis)
+{
+    return hash_mac_vlan(mac, vlan, basis);
+}
+
+uint32_t bond_hash_symmetric_l34(const FlowKey &key, uint32_t basis)
+{
+    return flow_hash_symmetric_l4(key, basis);
+}
+
+uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame)
+{
+    switch (table.hash) {
+    case BondHash::kSrcMacVlan:
+        return bond_hash_mac(key.dl_src, frame_vid(frame), table.basis);
+    case BondHash::kSymmetricL34:
+        return bond_hash_symmetric_l34(key, table.basis);
+    case BondHash::kPolicy:
+        if (table.policy == XmitHashPolicy::kEncap23 || table.policy == XmitHashPolicy::kEncap34) {
+            return xmit_hash_frame(table.policy, frame, key);
+        }
+        if (table.policy == XmitHashPolicy::kVlanSrcMac) {
+            /* The VID of the frame as it leaves, as Linux sees the tag. */
+            FlowKey k = key;
+            uint16_t vid = frame_vid(frame);
+            k.n_vlans = vid ? 1 : 0;
+            k.vlans[0].tci = be16::from_host(vid);
+            k.vlans[0].tpid = be16::from_host(vid ? kEthTypeVlan8021Q : 0);
+            return xmit_hash(table.policy, k);
+        }
+        return xmit_hash(table.policy, key);
+    }
+    return 0;
+}
+
+size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &packet,
+                   BondCounters &counters, uint32_t *ports)
+{
+    uint32_t port = 0;
+    uint32_t bucket = 0;
+    switch (table.tx) {
+    case BondTx::kDrop:
+        break;
+    case BondTx::kActive:
+        port = table.active;
+        break;
+    case BondTx::kBuckets: {
+        uint32_t hash = bond_hash(table, key, packet.frame());
+        bucket = hash & kBondBucketMask;
+        port = table.buckets[bucket];
+        break;
+    }
+    case BondTx::kModulo: {
+        size_t n = table.enabled.size();
+        if (n) {
+            uint32_t hash = bond_hash(table, key, packet.frame());
+            bucket = hash & kBondBucketMask;
+            port = table.enabled[hash % n];
+        }
+        break;
+    }
+    case BondTx::kRoundRobin: {
+        size_t n = table.enabled.size();
+        if (n) {
+            uint64_t i;
+            if (table.packets_per_member) {
+                i = counters.rr_next++ / table.packets_per_member;
+            } else {
+                i = next_random(counters.rng) >> 32;
+            }
+            port = table.enabled[i % n];
+            bucket = uint32_t(i % n) & kBondBucketMask;
+        }
+        break;
+    }
+    case BondTx::kBroadcast: {
+        size_t n = table.enabled.size();
+        for (size_t i = 0; i < n; i++) {
+            ports[i] = table.enabled[i];
+        }
+        if (n) {
+            BondCounters::add(counters.packets[0], 1);
+            BondCounters::add(counters.bytes[0], packet.size());
+        } else {
+            BondCounters::add(counters.drops[size_t(BondDrop::kNoMember)], 1);
+        }
+        return n;
+    }
+    }
+    if (!port) {
+        BondCounters::add(counters.drops[size_t(BondDrop::kNoMember)], 1);
+        return 0;
+    }
+    BondCounters::add(counters.packets[bucket], 1);
+    BondCounters::add(counters.bytes[bucket], packet.size());
+    ports[0] = port;
+    return 1;
+}
+
+bool bond_admit(const BondTable &table, uint32_t port, const FlowKey &key, int64_t now_ms,
+                BondCounters &counters)
+{
+    if (key.dl_type.value() == kEthTypeSlow) {
+        return true;
+    }
+    auto drop = [&](BondDrop why) {
+        BondCounters::add(counters.drops[size_t(why)], 1);
+        return false;
+    };
+    switch (table.rx) {
+    case BondRx::kDropAll:
+        return drop(BondDrop::kNotNegotiated);
+    case BondRx::kEnabled:
+        for (uint32_t p : table.enabled) {
+            if (p == port) {
+                return true;
+            }
+        }
+        return drop(BondDrop::kDisabledMember);
+    case BondRx::kActiveOnly:
+        return port == table.active ? true : drop(BondDrop::kBackupMember);
+    case BondRx::kBalanced:
+        break;
+    }
+
+    bool enabled = false;
+    for (uint32_t p : table.enabled) {
+        enabled |= p == port;
+    }
+    if (!enabled) {
+        return drop(BondDrop::kDisabledMember);
+    }
+    if (key.dl_dst.is_multicast()) {
+        if (port != table.active && !table.all_members_active) {
+            return drop(BondDrop::kMulticastBackup);
+        }
+        return true;
+    }
+    if (table.dst_bucket_rule) {
+        /* A switch that does not know the bond is a LAG floods unknown
+         * unicast to every member.  It learned our MACs on the member each
+         * sends on, which is the member of its bucket: accept there only,
+         * so each frame is delivered once. */
+        uint16_t vid = key.n_vlans ? vlan_tci_to_vid(key.vlans[0].tci.value()) : 0;
+        uint32_t bucket = bond_hash_mac(key.dl_dst, vid, table.basis) & kBondBucketMask;
+        if (table.buckets[bucket] == port) {
+            return true;
+        }
+        if (now_ms < table.grace_until) {
+            uint32_t prev = bond_hash_mac(key.dl_dst, vid, table.prev_basis) & kBondBucketMask;
+            if (table.prev_buckets[prev] == port) {
+                return true;
+            }
+        }
+        return drop(BondDrop::kWrongMember);
+    }
+    return true;
+}
+
+void bond_monitor_rx(const BondTable &table, uint32_t port, const FlowKey &key, int64_t now_ms,
+                     BondCounters &counters)
+{
+    size_t slot = 0;
+    while (slot < table.members.size() && table.members[slot] != port) {
+        slot++;
+    }
+    if (slot >= table.members.size() || slot >= kMaxBondMembers) {
+        return;
+    }
+    uint16_t type = key.dl_type.value();
+    bool is_arp = type == kEthTypeArp;
+    bool is_nd = type == kEthTypeIpv6 && key.nw_proto == kIpProtoIcmpv6
+                 && (key.tp_src.value() == kIcmp6NeighborSolicit
+                     || key.tp_src.value() == kIcmp6NeighborAdvert);
+    if (!table.filter || is_arp || is_nd) {
+        counters.last_rx[slot].store(now_ms, std::memory_order_relaxed);
+    }
+    if (is_arp) {
+        for (size_t t = 0; t < table.arp_targets.size() && t < kBondMaxTargets; t++) {
+            if (key.nw_src == table.arp_targets[t] || key.nw_dst == table.arp_targets[t]) {
+                counters.last_target_rx[slot][t].store(now_ms, std::memory_order_relaxed);
+            }
+        }
+    } else if (is_nd) {
+        size_t base = table.arp_targets.size();
+        for (size_t t = 0; t < table.ns_targets.size() && base + t < kBondMaxTargets; t++) {
+            if (key.ipv6_src == table.ns_targets[t] || key.nd_target == table.ns_targets[t]) {
+                counters.last_target_rx[slot][base + t].store(now_ms, std::memory_order_relaxed);
+            }
+        }
+    }
+}
+
+}  // namespace braid::dp

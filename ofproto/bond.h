@@ -1,0 +1,208 @@
+/* One bond: the control side of a port with two or more interfaces.
+ *
+ * A Bond decides which members are enabled (link monitor, updelay and
+ * downdelay, bond/enable-member and bond/disable-member), which member is
+ * active (bond-primary, bond-primary-reselect, bond-member-prio, the
+ * restored Port.bond_active_slave), and which member each of the 256
+ * buckets sends on (fair share on every change of the enabled set, load
+ * rebalancing every bond-rebalance-interval).  Every decision ends in a new
+ * dp::BondTable published to the datapath (see lib/dp-bond.h), which swaps
+ * it in atomically: no flow is revalidated for a failover.
+ *
+ * Configuration enters through reconfigure(), which is idempotent; a
+ * configuration that parse_bond_config() rejects leaves the bond as it was
+ * and is shown by status().
+ *
+ * Members are enabled as follows.  A member's link is up when its carrier
+ * is up (bond-detect-mode carrier, read on every device change, or miimon,
+ * polled every bond-miimon-interval).  A change of the link state starts
+ * the updelay or downdelay; a change back cancels it.  When no member is
+ * enabled, the first member whose link comes up is enabled at once.
+ * bond/disable-member keeps a member disabled, whatever its link, until
+ * bond/enable-member.
+ *
+ * After the active member changes or a member is lost, the bond sends a
+ * learning packet (RARP) for every MAC the bridge learned on another port,
+ * on the member that MAC now uses, tagged as the bond port's VLAN
+ * configuration says; these go out at most once per 100 ms per bond.
+ *
+ * Threads: everything runs on the control thread, from reconfiguration,
+ * device-change notifications, timers on the EventLoop, and commands. */
+#ifndef BRAID_OFPROTO_BOND_H
+#define BRAID_OFPROTO_BOND_H 1
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lib/dp-bond.h"
+#include "lib/event-loop.h"
+#include "lib/netdev.h"
+#include "ofproto/bond-settings.h"
+#include "ofproto/bond-status.h"
+#include "ofproto/ofproto.h"
+
+namespace braid::dp {
+class Datapath;
+}
+
+namespace braid::ofproto {
+
+class MacLearning;
+
+/* One member as the bridge has it. */
+struct BondMemberInput {
+    std::string name;
+    int64_t ofport = -1;
+    uint32_t dp_port = 0;               /* 0 if it has no datapath port. */
+    std::shared_ptr<Netdev> netdev;     /* Null if it failed to open. */
+
+    friend bool operator==(const BondMemberInput &, const BondMemberInput &) = default;
+};
+
+class Bond {
+public:
+    /* A bond named 'name' on bridge 'bridge'.  'datapath' (may be null in
+     * unit tests) receives the tables; 'loop' (may be null) runs the
+     * timers, otherwise the owner calls run() itself. */
+    Bond(std::string bridge, std::string name, dp::Datapath *datapath, EventLoop *loop);
+    ~Bond();
+    Bond(const Bond &) = delete;
+    Bond &operator=(const Bond &) = delete;
+
+    /* Applies the bond columns of 'port' and the members 'members'.
+     * 'mac_learning' and 'port_id' are the bridge's MAC table and this
+     * port's id in it (for learning packets and the receive rules).
+     * Returns false if the configuration was rejected (the previous one
+     * stays). */
+    bool reconfigure(const PortSettings &port, const std::vector<BondMemberInput> &members,
+                     std::shared_ptr<MacLearning> mac_learning, uint32_t port_id);
+
+    /* Reads every member's link state again (after a device change). */
+    void link_changed();
+
+    /* Does what is due at the current time: expired delays, miimon polls,
+     * rebalancing, pending learning packets.  The timers call it. */
+    void run();
+
+    const std::string &name() const { return name_; }
+    uint32_t bond_id() const { return bond_id_; }
+    const BondConfig &config() const { return config_; }
+
+    /* The active member's MAC (for Port.bond_active_slave), if any. */
+    std::optional<EthAddr> active_member_mac() const;
+
+    /* The receive-side reflection rule (drop a frame whose source MAC the
+     * bridge learned on another port) applies in this mode. */
+    bool reflection_rule() const;
+
+    BondStatus status();
+
+    /* The commands' actions.  Each returns true with a reply, or false
+     * with an error in '*reply'. */
+    bool set_active_member(const std::string &member, std::string *reply);
+    bool enable_member(const std::string &member, bool enable, std::string *reply);
+    bool migrate(uint32_t bucket, const std::string &member, std::string *reply);
+
+    /* Hooks for LACP: whether LACP negotiated, and a member's may-enable
+     * input (true when LACP is off). */
+    void set_lacp_negotiated(bool negotiated);
+    void set_member_lacp_enable(const std::string &member, bool may_enable);
+
+    /* Registers bond/list, bond/show, bond/show-linux, bond/migrate,
+     * bond/set-active-member, bond/enable-member, bond/disable-member and
+     * bond/hash (with the OVS "-slave" aliases); they act on every Bond in
+     * existence.  unregister_commands() removes them. */
+    static void register_commands();
+    static void unregister_commands();
+
+    /* Every bond in existence (control thread only). */
+    static const std::set<Bond *> &all();
+
+    /* How long after a bucket moves a frame is still accepted on the
+     * member it used before, ms. */
+    static constexpr int64_t kMoveGraceMs = 1000;
+    /* The smallest gap between two rounds of learning packets, ms. */
+    static constexpr int64_t kLearningIntervalMs = 100;
+
+private:
+    struct Member {
+        BondMemberInput in;
+        EthAddr mac;
+        bool link = false;              /* Link monitor's last reading. */
+        bool link_up = false;           /* 'link', LACP and admin agree: up. */
+        bool lacp_enable = true;
+        bool admin_disabled = false;
+        bool enabled = false;
+        std::optional<int64_t> delay_expires;
+        uint64_t link_failures = 0;
+        int64_t prio = 0;
+    };
+
+    bool balanced_buckets() const;
+    bool rebalancing() const;
+    int find_member(const std::string &name) const;
+    bool read_link(const Member &m) const;
+    void update_links();
+    void set_enabled(Member &m, bool enabled);
+    void choose_active();
+    void fill_buckets(bool level);
+    uint32_t member_port_for(const EthAddr &mac, uint16_t wire_vid) const;
+    static bool same_table(const dp::BondTable &a, const dp::BondTable &b);
+    void account();
+    void rebalance();
+    void send_learning_packets();
+    void publish();
+    void schedule();
+
+    std::string bridge_;
+    std::string name_;
+    dp::Datapath *datapath_;
+    EventLoop *loop_;
+    uint32_t bond_id_ = 0;
+
+    BondConfig config_;
+    bool configured_ = false;
+    std::string config_error_;
+    VlanSettings vlan_;
+    std::shared_ptr<MacLearning> mac_learning_;
+    uint32_t port_id_ = 0;
+    bool lacp_negotiated_ = false;
+
+    std::vector<Member> members_;
+    int active_ = -1;                   /* Index in members_, -1 for none. */
+    std::optional<EthAddr> restore_mac_;    /* Port.bond_active_slave. */
+    uint64_t failovers_ = 0;
+
+    /* Buckets: member index (-1 none), EWMA load in bytes, and the
+     * datapath byte counters last seen. */
+    std::array<int, dp::kBondBuckets> bucket_member_;
+    std::array<uint64_t, dp::kBondBuckets> bucket_load_{};
+    std::array<uint64_t, dp::kBondBuckets> bucket_seen_{};
+    std::array<uint32_t, dp::kBondBuckets> prev_ports_{};
+    uint32_t prev_basis_ = 0;
+    int64_t grace_until_ = 0;
+    int64_t next_rebalance_ = 0;
+
+    int64_t next_miimon_ = 0;
+    bool member_came_up_ = false;
+    bool carrier_ok_ = false;
+    std::array<uint64_t, size_t(dp::BondDrop::kCount)> drops_{};
+    std::array<uint64_t, size_t(dp::BondDrop::kCount)> drops_seen_{};
+    std::vector<uint32_t> published_ports_;
+
+    bool learning_pending_ = false;
+    int64_t last_learning_ = INT64_MIN / 2;
+
+    std::shared_ptr<const dp::BondTable> table_;
+    Timer timer_;
+    int listener_ = -1;
+};
+
+}  // namespace braid::ofproto
+
+#endif  // BRAID_OFPROTO_BOND_H

@@ -1,0 +1,526 @@
+/* Scenario tests of bonds, with dummy ports: a "vm" port and a bond of
+ * dummy members on br0.  Frames go in with netdev-dummy/receive and come
+ * out in each port's tx_pcap capture; links fail with
+ * netdev-dummy/set-carrier; the clock is stopped and warped. */
+#include <config.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "lib/flow.h"
+#include "lib/hash.h"
+#include "lib/pcap-file.h"
+#include "lib/xmit-hash.h"
+#include "tests/frame-builder.h"
+#include "tests/sandbox.h"
+
+namespace braid::test {
+namespace {
+
+bool contains(const std::string &haystack, const std::string &needle)
+{
+    return haystack.find(needle) != std::string::npos;
+}
+
+std::string hex(const Bytes &frame)
+{
+    std::string s;
+    for (uint8_t b : frame) {
+        s += fmt::format("{:02x}", b);
+    }
+    return s;
+}
+
+EthAddr mac(uint8_t last, uint8_t first = 0x02, uint8_t mid = 0)
+{
+    return EthAddr{{first, 0, 0, 0, mid, last}};
+}
+
+Bytes broadcast(EthAddr src)
+{
+    return concat({eth(kEthTypeArp, kEthAddrBroadcast, src), arp(kArpOpRequest, src)});
+}
+
+Bytes unicast(EthAddr src, EthAddr dst)
+{
+    return concat({eth(kEthTypeArp, dst, src), arp(kArpOpReply, src)});
+}
+
+/* A gratuitous ARP request from 'src'. */
+Bytes garp(EthAddr src)
+{
+    return concat({eth(kEthTypeArp, kEthAddrBroadcast, src),
+                   arp(kArpOpRequest, src, ip4(192, 0, 2, 9), EthAddr{}, ip4(192, 0, 2, 9))});
+}
+
+Bytes udp_frame(EthAddr src, EthAddr dst, uint16_t sport, uint16_t dport)
+{
+    return concat({eth(kEthTypeIpv4, dst, src),
+                   ipv4_frame(kIpProtoUdp, udp(sport, dport, 8), ip4(10, 0, 0, 1),
+                              ip4(10, 0, 0, 2))});
+}
+
+class BondScenario : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(sb_.start({"--enable-dummy=override"})) << sb_.last_error();
+        vsctl({"add-br", "br0"});
+        ASSERT_EQ(sb_.appctl({"time/stop"}).status, 0);
+    }
+    void TearDown() override { EXPECT_EQ(sb_.unexpected_log_lines(allowed_), ""); }
+
+    RunResult vsctl(const std::vector<std::string> &args)
+    {
+        std::vector<std::string> argv = {"ovs-vsctl", "--timeout=5"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunResult r = sb_.run(argv);
+        EXPECT_EQ(r.status, 0) << r.err;
+        return r;
+    }
+
+    std::vector<std::string> pcap_settings(const std::string &iface)
+    {
+        return {"--", "set", "Interface", iface, "options:tx_pcap=" + sb_.path(iface + ".pcap")};
+    }
+
+    void add_port(const std::string &name)
+    {
+        std::vector<std::string> args = {"add-port", "br0", name};
+        for (const std::string &s : pcap_settings(name)) {
+            args.push_back(s);
+        }
+        vsctl(args);
+    }
+
+    /* Adds bond 'name' of 'members' with Port settings 'settings' (such as
+     * "bond_mode=balance-slb" or "other_config:bond-primary=b"). */
+    void add_bond(const std::string &name, const std::vector<std::string> &members,
+                  const std::vector<std::string> &settings = {})
+    {
+        std::vector<std::string> args = {"add-bond", "br0", name};
+        args.insert(args.end(), members.begin(), members.end());
+        args.insert(args.end(), settings.begin(), settings.end());
+        for (const std::string &m : members) {
+            for (const std::string &s : pcap_settings(m)) {
+                args.push_back(s);
+            }
+        }
+        vsctl(args);
+    }
+
+    void inject(const std::string &port, const std::vector<Bytes> &frames)
+    {
+        std::vector<std::string> args = {"netdev-dummy/receive", port};
+        for (const Bytes &f : frames) {
+            args.push_back(hex(f));
+        }
+        RunResult r = sb_.appctl(args);
+        ASSERT_EQ(r.status, 0) << r.err;
+        sync();
+    }
+
+    void sync() { ASSERT_EQ(sb_.appctl({"dpif-netdev/sync"}).status, 0); }
+
+    void carrier(const std::string &iface, bool up)
+    {
+        ASSERT_EQ(sb_.appctl({"netdev-dummy/set-carrier", iface, up ? "up" : "down"}).status, 0);
+        /* The device-change notification runs on the main loop before the
+         * next command. */
+        sb_.appctl({"version"});
+        sync();
+    }
+
+    void warp(int64_t ms)
+    {
+        ASSERT_EQ(sb_.appctl({"time/warp", std::to_string(ms)}).status, 0);
+        sync();
+    }
+
+    std::vector<Bytes> sent(const std::string &port)
+    {
+        std::string error;
+        auto frames = pcap_read_all(sb_.path(port + ".pcap"), &error);
+        EXPECT_TRUE(frames) << error;
+        return frames.value_or(std::vector<Bytes>{});
+    }
+
+    /* Frames 'port' sent that are not learning packets (RARP). */
+    std::vector<Bytes> sent_data(const std::string &port)
+    {
+        std::vector<Bytes> v;
+        for (const Bytes &f : sent(port)) {
+            FlowKey key{};
+            flow_extract(f, key);
+            if (key.dl_type.value() != kEthTypeRarp) {
+                v.push_back(f);
+            }
+        }
+        return v;
+    }
+
+    std::vector<Bytes> sent_rarps(const std::string &port)
+    {
+        std::vector<Bytes> v;
+        for (const Bytes &f : sent(port)) {
+            FlowKey key{};
+            flow_extract(f, key);
+            if (key.dl_type.value() == kEthTypeRarp) {
+                v.push_back(f);
+            }
+        }
+        return v;
+    }
+
+    std::string appctl_out(const std::vector<std::string> &args)
+    {
+        RunResult r = sb_.appctl(args);
+        EXPECT_EQ(r.status, 0) << r.err;
+        return r.out;
+    }
+
+    std::string show(const std::string &bond = "bond0") { return appctl_out({"bond/show", bond}); }
+
+    Sandbox sb_;
+    std::vector<std::regex> allowed_{std::regex("bond bond0: all members disabled"),
+                                     std::regex("rejected configuration")};
+};
+
+TEST_F(BondScenario, ActiveBackupSendsOnTheActiveMemberAndFailsOver)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"});
+    std::string s = show();
+    EXPECT_TRUE(contains(s, "bond_mode: active-backup\n")) << s;
+    EXPECT_TRUE(contains(s, "member a: enabled\n  active member\n")) << s;
+    EXPECT_TRUE(contains(s, "member b: enabled\n")) << s;
+
+    Bytes hello = broadcast(mac(1));
+    inject("vm", {hello});
+    EXPECT_EQ(sent_data("a"), std::vector<Bytes>{hello});
+    EXPECT_TRUE(sent_data("b").empty());
+
+    /* The backup member receives nothing. */
+    inject("b", {broadcast(mac(50))});
+    EXPECT_TRUE(sent("vm").empty());
+    EXPECT_TRUE(contains(show(), "backup-member 1")) << show();
+    inject("a", {broadcast(mac(50))});
+    EXPECT_EQ(sent("vm").size(), 1u);
+
+    /* Carrier loss: b takes over at once, and the switch learns the VM's
+     * MAC on b from a RARP. */
+    carrier("a", false);
+    s = show();
+    EXPECT_TRUE(contains(s, "member a: disabled\n")) << s;
+    EXPECT_TRUE(contains(s, "member b: enabled\n  active member\n")) << s;
+    std::vector<Bytes> rarps = sent_rarps("b");
+    ASSERT_EQ(rarps.size(), 1u);
+    FlowKey key{};
+    flow_extract(rarps[0], key);
+    EXPECT_EQ(key.dl_src, mac(1));
+    EXPECT_TRUE(key.dl_dst.is_broadcast());
+    inject("vm", {hello});
+    EXPECT_EQ(sent_data("b"), std::vector<Bytes>{hello});
+    EXPECT_EQ(sent_data("a").size(), 1u);
+
+    /* a comes back: with the default primary-less setup b stays active. */
+    carrier("a", true);
+    s = show();
+    EXPECT_TRUE(contains(s, "member a: enabled\n  may_enable: true\n")) << s;
+    EXPECT_TRUE(contains(s, "member b: enabled\n  active member\n")) << s;
+
+    /* The database holds the active member's MAC. */
+    RunResult r = vsctl({"get", "Port", "bond0", "bond_active_slave"});
+    RunResult mac_b = vsctl({"get", "Interface", "b", "mac_in_use"});
+    EXPECT_TRUE(sb_.wait_until([&] {
+        return vsctl({"get", "Port", "bond0", "bond_active_slave"}).out == mac_b.out;
+    })) << r.out << " vs " << mac_b.out;
+}
+
+TEST_F(BondScenario, UpdelayAndDowndelayOnTheWarpedClock)
+{
+    add_bond("bond0", {"a", "b"}, {"bond_updelay=1000", "bond_downdelay=500"});
+    carrier("b", false);
+    std::string s = show();
+    EXPECT_TRUE(contains(s, "member b: enabled\n  may_enable: false\n  downdelay expires in 500 ms"))
+        << s;
+    warp(499);
+    EXPECT_TRUE(contains(show(), "member b: enabled\n")) << show();
+    warp(1);
+    EXPECT_TRUE(contains(show(), "member b: disabled\n")) << show();
+
+    carrier("b", true);
+    EXPECT_TRUE(contains(show(), "  updelay expires in 1000 ms")) << show();
+    /* Flapping back cancels the delay. */
+    carrier("b", false);
+    EXPECT_FALSE(contains(show(), "expires in")) << show();
+    carrier("b", true);
+    warp(1000);
+    EXPECT_TRUE(contains(show(), "member b: enabled\n")) << show();
+
+    /* With no member enabled, the first to come up is used at once. */
+    carrier("a", false);
+    carrier("b", false);
+    warp(500);
+    EXPECT_FALSE(contains(show(), ": enabled")) << show();
+    carrier("a", true);
+    s = show();
+    EXPECT_TRUE(contains(s, "member a: enabled\n  active member\n")) << s;
+}
+
+TEST_F(BondScenario, PrimaryAndReselectPolicies)
+{
+    add_bond("bond0", {"a", "b", "c"}, {"other_config:bond-primary=b"});
+    EXPECT_TRUE(contains(show(), "member b: enabled\n  active member\n")) << show();
+    EXPECT_TRUE(contains(show(), "active-backup primary: b\n")) << show();
+
+    /* always: the primary takes over again as soon as it is back. */
+    carrier("b", false);
+    EXPECT_FALSE(contains(show(), "member b: enabled\n  active member\n"));
+    carrier("b", true);
+    EXPECT_TRUE(contains(show(), "member b: enabled\n  active member\n")) << show();
+
+    /* failure: it waits for the active member to fail. */
+    vsctl({"set", "Port", "bond0", "other_config:bond-primary-reselect=failure"});
+    carrier("b", false);
+    std::string s = show();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(s, m, std::regex("member (\\w): enabled\n  active member")));
+    std::string other = m[1];
+    carrier("b", true);
+    EXPECT_TRUE(contains(show(), "member " + other + ": enabled\n  active member\n")) << show();
+    carrier(other, false);
+    EXPECT_TRUE(contains(show(), "member b: enabled\n  active member\n")) << show();
+    carrier(other, true);
+
+    /* better: only when the primary's bond-member-prio is higher. */
+    vsctl({"set", "Port", "bond0", "other_config:bond-primary-reselect=better"});
+    vsctl({"set", "Interface", "a", "other_config:bond-member-prio=10"});
+    vsctl({"set", "Interface", "c", "other_config:bond-member-prio=10"});
+    carrier("b", false);
+    s = show();
+    ASSERT_TRUE(std::regex_search(s, m, std::regex("member (\\w): enabled\n  active member")));
+    other = m[1];
+    carrier("b", true);
+    EXPECT_TRUE(contains(show(), "member " + other + ": enabled\n  active member\n"))
+        << "prio 0 primary is not better than prio 10\n" << show();
+    vsctl({"set", "Interface", "b", "other_config:bond-member-prio=20"});
+    carrier("b", false);
+    carrier("b", true);
+    EXPECT_TRUE(contains(show(), "member b: enabled\n  active member\n")) << show();
+}
+
+TEST_F(BondScenario, SlbSpreadsMacsAndRebalancesAtOnceWhenAMemberReturns)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-slb",
+                                   "other_config:bond-rebalance-interval=0"});
+    std::vector<Bytes> frames;
+    for (int i = 0; i < 200; i++) {
+        frames.push_back(broadcast(mac(uint8_t(i), 0x02, uint8_t(i >> 8) + 1)));
+    }
+    inject("vm", frames);
+    size_t na = sent_data("a").size(), nb = sent_data("b").size();
+    EXPECT_EQ(na + nb, 200u) << "each frame once";
+    EXPECT_GT(na, 60u);
+    EXPECT_GT(nb, 60u);
+
+    /* Each MAC sticks to its member, as bond/hash and the buckets say. */
+    inject("vm", frames);
+    EXPECT_EQ(sent_data("a").size(), 2 * na);
+
+    carrier("b", false);
+    inject("vm", frames);
+    EXPECT_EQ(sent_data("a").size(), 3 * na + nb) << "all on a";
+
+    /* b is back: it gets half the buckets at once, rebalancing off. */
+    carrier("b", true);
+    inject("vm", frames);
+    size_t nb2 = sent_data("b").size() - nb;
+    EXPECT_GT(nb2, 60u);
+    EXPECT_LT(nb2, 140u);
+}
+
+TEST_F(BondScenario, SlbReceiveRules)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-slb"});
+    EthAddr vm = mac(1);
+    inject("vm", {broadcast(vm)});
+
+    /* Broadcast from the network: only on the active member (a). */
+    inject("b", {broadcast(mac(60))});
+    EXPECT_TRUE(sent("vm").empty());
+    inject("a", {broadcast(mac(60))});
+    EXPECT_EQ(sent("vm").size(), 1u);
+
+    /* Our own broadcast reflected back by the switch is dropped. */
+    inject("a", {broadcast(vm)});
+    EXPECT_EQ(sent("vm").size(), 1u);
+    std::string fdb = appctl_out({"fdb/show", "br0"});
+    EXPECT_TRUE(contains(fdb, "02:00:00:00:00:01")) << fdb;
+
+    /* Unknown unicast flooded by a non-LAG switch on both members reaches
+     * the VM once. */
+    Bytes to_vm = unicast(mac(61), vm);
+    inject("a", {to_vm});
+    inject("b", {to_vm});
+    EXPECT_EQ(sent("vm").size(), 2u) << show();
+    EXPECT_TRUE(contains(show(), "unicast-on-wrong-member 1")) << show();
+
+    /* A gratuitous ARP from the VM's MAC on the bond (the VM moved away)
+     * moves the entry, unless the VM's own gratuitous ARP armed the 5 s
+     * lock. */
+    inject("vm", {garp(vm)});
+    size_t before = sent("vm").size();
+    inject("a", {garp(vm)});
+    EXPECT_EQ(sent("vm").size(), before) << "locked: dropped";
+    warp(6000);
+    inject("a", {garp(vm)});
+    fdb = appctl_out({"fdb/show", "br0"});
+    EXPECT_FALSE(contains(fdb, "    1     0  02:00:00:00:00:01")) << "moved to the bond\n" << fdb;
+}
+
+TEST_F(BondScenario, BalanceXorUsesTheLinuxLayer2Formula)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b", "c"}, {"other_config:bond-mode=balance-xor",
+                                        "other_config:bond-xmit-hash-policy=layer2"});
+    inject("b", {broadcast(mac(200))});     /* Learn a destination. */
+    std::map<std::string, size_t> want;
+    for (int i = 0; i < 30; i++) {
+        Bytes f = unicast(mac(uint8_t(i)), mac(200));
+        inject("vm", {f});
+        FlowKey key{};
+        flow_extract(f, key);
+        unsigned m = xmit_hash_member(xmit_hash(XmitHashPolicy::kLayer2, key), 3);
+        want[std::string(1, char('a' + m))]++;
+    }
+    EXPECT_EQ(sent_data("a").size(), want["a"]);
+    EXPECT_EQ(sent_data("b").size(), want["b"]);
+    EXPECT_EQ(sent_data("c").size(), want["c"]);
+}
+
+TEST_F(BondScenario, RoundRobinAndBroadcast)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"other_config:bond-mode=balance-rr",
+                                   "other_config:bond-packets-per-member=2"});
+    std::vector<Bytes> frames;
+    for (int i = 0; i < 8; i++) {
+        frames.push_back(udp_frame(mac(1), kEthAddrBroadcast, 1000, uint16_t(i)));
+    }
+    inject("vm", frames);
+    EXPECT_EQ(sent_data("a").size(), 4u);
+    EXPECT_EQ(sent_data("b").size(), 4u);
+
+    vsctl({"set", "Port", "bond0", "other_config:bond-mode=broadcast"});
+    inject("vm", {frames[0]});
+    EXPECT_EQ(sent_data("a").size(), 5u);
+    EXPECT_EQ(sent_data("b").size(), 5u);
+}
+
+TEST_F(BondScenario, BalanceTcpWithoutLacpCarriesNothing)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-tcp"});
+    inject("vm", {broadcast(mac(1))});
+    EXPECT_TRUE(sent_data("a").empty());
+    EXPECT_TRUE(sent_data("b").empty());
+    EXPECT_TRUE(contains(show(), "tx-no-member")) << show();
+    /* With lacp-fallback-ab it runs as active-backup. */
+    vsctl({"set", "Port", "bond0", "other_config:lacp-fallback-ab=true"});
+    inject("vm", {broadcast(mac(1))});
+    EXPECT_EQ(sent_data("a").size() + sent_data("b").size(), 1u);
+}
+
+TEST_F(BondScenario, BadConfigurationKeepsTheLastWorkingOne)
+{
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-slb"});
+    vsctl({"set", "Port", "bond0", "other_config:bond-mode=balance-foo"});
+    std::string s = show();
+    EXPECT_TRUE(contains(s, "bond_mode: balance-slb\n")) << s;
+    EXPECT_TRUE(contains(s, "bond-mode")) << s;
+    EXPECT_TRUE(contains(s, "balance-foo")) << s;
+    vsctl({"set", "Port", "bond0", "other_config:bond-mode=balance-rr",
+           "other_config:bond-primary=zz"});
+    s = show();
+    EXPECT_TRUE(contains(s, "bond_mode: balance-slb\n")) << s;
+    EXPECT_TRUE(contains(s, "bond-primary")) << s;
+    vsctl({"remove", "Port", "bond0", "other_config", "bond-primary"});
+    EXPECT_TRUE(contains(show(), "bond_mode: balance-rr\n")) << show();
+    EXPECT_EQ(sb_.appctl({"version"}).status, 0) << "still running";
+}
+
+TEST_F(BondScenario, Commands)
+{
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-slb"});
+    EXPECT_EQ(appctl_out({"bond/list"}),
+              "bond\ttype\trecircID\tmembers\nbond0\tbalance-slb\t0\ta, b\n");
+
+    /* set-active-member. */
+    EXPECT_EQ(appctl_out({"bond/set-active-member", "bond0", "b"}), "done\n");
+    EXPECT_TRUE(contains(show(), "member b: enabled\n  active member\n")) << show();
+    EXPECT_EQ(appctl_out({"bond/set-active-slave", "bond0", "b"}), "no change\n");
+    RunResult r = sb_.appctl({"bond/set-active-member", "bond0", "zz"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(contains(r.err, "no such member")) << r.err;
+    r = sb_.appctl({"bond/set-active-member", "nope", "a"});
+    EXPECT_TRUE(contains(r.err, "no such bond")) << r.err;
+
+    /* disable-member stays in force over carrier changes. */
+    EXPECT_EQ(appctl_out({"bond/disable-member", "bond0", "a"}), "disabled\n");
+    EXPECT_TRUE(contains(show(), "member a: disabled\n")) << show();
+    carrier("a", false);
+    carrier("a", true);
+    EXPECT_TRUE(contains(show(), "member a: disabled\n")) << show();
+    r = sb_.appctl({"bond/set-active-member", "bond0", "a"});
+    EXPECT_TRUE(contains(r.err, "cannot make disabled member active")) << r.err;
+    r = sb_.appctl({"bond/migrate", "bond0", "7", "a"});
+    EXPECT_TRUE(contains(r.err, "cannot migrate to disabled member")) << r.err;
+    EXPECT_EQ(appctl_out({"bond/enable-member", "bond0", "a"}), "enabled\n");
+    EXPECT_TRUE(contains(show(), "member a: enabled\n")) << show();
+
+    /* migrate and hash. */
+    std::string h = appctl_out({"bond/hash", "02:00:00:00:00:01", "0", "0"});
+    uint32_t want = hash_mac_vlan(mac(1), 0, 0) & 0xff;
+    EXPECT_EQ(h, fmt::format("{}\n", want));
+    EXPECT_EQ(appctl_out({"bond/hash", "02:00:00:00:00:01"}), h);
+    EXPECT_EQ(appctl_out({"bond/migrate", "bond0", std::to_string(want + 256), "a"}),
+              "migrated\n");
+    add_port("vm");
+    inject("vm", {broadcast(mac(1))});
+    EXPECT_EQ(sent_data("a").size(), 1u);
+    EXPECT_EQ(appctl_out({"bond/migrate", "bond0", std::to_string(want), "b"}), "migrated\n");
+    inject("vm", {broadcast(mac(1))});
+    EXPECT_EQ(sent_data("b").size(), 1u);
+    r = sb_.appctl({"bond/migrate", "bond0", "x", "a"});
+    EXPECT_TRUE(contains(r.err, "bad hash")) << r.err;
+    r = sb_.appctl({"bond/hash", "nope"});
+    EXPECT_TRUE(contains(r.err, "invalid mac")) << r.err;
+    r = sb_.appctl({"bond/hash", "02:00:00:00:00:01", "5000"});
+    EXPECT_TRUE(contains(r.err, "invalid vlan")) << r.err;
+    r = sb_.appctl({"bond/hash", "02:00:00:00:00:01", "1", "x"});
+    EXPECT_TRUE(contains(r.err, "invalid basis")) << r.err;
+    r = sb_.appctl({"bond/show", "nope"});
+    EXPECT_TRUE(contains(r.err, "no such bond")) << r.err;
+
+    /* show-linux. */
+    std::string linux_text = appctl_out({"bond/show-linux", "bond0"});
+    EXPECT_TRUE(contains(linux_text, "Slave Interface: a\n")) << linux_text;
+    EXPECT_TRUE(contains(linux_text, "Slave Interface: b\n")) << linux_text;
+    r = sb_.appctl({"bond/show-linux", "nope"});
+    EXPECT_TRUE(contains(r.err, "no such bond")) << r.err;
+
+    vsctl({"set", "Port", "bond0", "bond_mode=active-backup"});
+    r = sb_.appctl({"bond/migrate", "bond0", "1", "a"});
+    EXPECT_TRUE(contains(r.err, "not a bond with buckets")) << r.err;
+}
+
+}  // namespace
+}  // namespace braid::test
