@@ -3,8 +3,13 @@
 
 #include "ofproto/bond.h"
 
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <set>
 
 #include <fmt/format.h>
@@ -25,6 +30,9 @@ BRAID_COVERAGE_DEFINE(bond_failover);
 BRAID_COVERAGE_DEFINE(bond_rebalanced);
 BRAID_COVERAGE_DEFINE(bond_learning_packet);
 BRAID_COVERAGE_DEFINE(bond_learning_send_error);
+BRAID_COVERAGE_DEFINE(bond_arp_probe);
+BRAID_COVERAGE_DEFINE(bond_peer_notification);
+BRAID_COVERAGE_DEFINE(bond_arp_link_down);
 
 namespace braid::ofproto {
 namespace {
@@ -42,6 +50,31 @@ constexpr uint64_t kMinOverload = 100000;
 bool mode_needs_lacp(BondMode mode)
 {
     return mode == BondMode::kBalanceTcp || mode == BondMode::k8023ad;
+}
+
+/* The IPv4 and IPv6 addresses of device 'iface' (none if it has none or
+ * is not a kernel device). */
+void device_addresses(const std::string &iface, std::vector<be32> *v4, std::vector<In6Addr> *v6)
+{
+    struct ifaddrs *list = nullptr;
+    if (iface.empty() || getifaddrs(&list)) {
+        return;
+    }
+    for (struct ifaddrs *a = list; a; a = a->ifa_next) {
+        if (!a->ifa_addr || iface != a->ifa_name) {
+            continue;
+        }
+        if (a->ifa_addr->sa_family == AF_INET) {
+            const auto *sin = reinterpret_cast<const struct sockaddr_in *>(a->ifa_addr);
+            v4->push_back(be32::from_host(ntohl(sin->sin_addr.s_addr)));
+        } else if (a->ifa_addr->sa_family == AF_INET6) {
+            const auto *sin6 = reinterpret_cast<const struct sockaddr_in6 *>(a->ifa_addr);
+            In6Addr addr;
+            std::copy(sin6->sin6_addr.s6_addr, sin6->sin6_addr.s6_addr + 16, addr.b.begin());
+            v6->push_back(addr);
+        }
+    }
+    freeifaddrs(list);
 }
 
 }  // namespace
@@ -168,8 +201,17 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
     if (!configured_ && port.bond.active_member) {
         restore_mac_ = port.bond.active_member;
     }
+    bool monitor_was_on = configured_ && arp_monitor();
     config_ = cfg;
     configured_ = true;
+    if (arp_monitor() && !monitor_was_on) {
+        /* Every member gets missed_max intervals to answer. */
+        for (Member &m : members_) {
+            m.monitor_since = now;
+            m.arp_ok = true;
+        }
+        next_arp_ = now;
+    }
     vlan_ = port.vlan;
     mac_learning_ = std::move(mac_learning);
     port_id_ = port_id;
@@ -189,6 +231,7 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
             in.netdev->get_etheraddr(&m.mac);
         }
         if (old < 0) {
+            m.monitor_since = now;
             /* A new member starts as its link is, without a delay. */
             m.link = read_link(m);
             m.link_up = m.link;
@@ -216,7 +259,150 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
 
 bool Bond::read_link(const Member &m) const
 {
-    return m.in.netdev && m.in.dp_port && m.in.netdev->get_carrier();
+    bool carrier = m.in.netdev && m.in.dp_port && m.in.netdev->get_carrier();
+    return carrier && (!arp_monitor() || m.arp_ok);
+}
+
+bool Bond::arp_monitor() const
+{
+    return config_.detect_mode == BondDetectMode::kArp
+           || config_.detect_mode == BondDetectMode::kNs;
+}
+
+void Bond::arp_tick(int64_t now)
+{
+    if (!arp_monitor() || now < next_arp_) {
+        return;
+    }
+    int64_t interval = std::max<int64_t>(1, config_.arp_interval);
+    next_arp_ = now + interval;
+    if (datapath_ && bond_id_ != UINT32_MAX) {
+        dp::BondStats st = datapath_->bond_stats(bond_id_);
+        unsigned validate = unsigned(config_.arp_validate);
+        size_t n_targets = std::min(dp::kBondMaxTargets,
+                                    config_.arp_targets.size() + config_.ns_targets.size());
+        for (size_t i = 0; i < members_.size() && i < dp::kMaxBondMembers; i++) {
+            Member &m = members_[i];
+            bool backup = config_.mode == BondMode::kActiveBackup && int(i) != active_;
+            bool validated = validate & (backup ? 2u : 1u);
+            int64_t last = st.last_rx[i];
+            if (validated && n_targets) {
+                last = config_.arp_all_targets ? INT64_MAX : 0;
+                for (size_t t = 0; t < n_targets; t++) {
+                    int64_t at = st.last_target_rx[i][t];
+                    last = config_.arp_all_targets ? std::min(last, at) : std::max(last, at);
+                }
+            }
+            last = std::max(last, m.monitor_since);
+            int64_t allowed = interval * (int64_t(config_.arp_missed_max) + (backup ? 1 : 0));
+            bool ok = now - last <= allowed;
+            m.arp_missed = uint32_t(std::max<int64_t>(0, now - last) / interval);
+            if (m.arp_ok && !ok) {
+                COVERAGE_INC(bond_arp_link_down);
+                VLOG_INFO("bond {}: member {}: no {} reply for {} ms: link down", name_,
+                          m.in.name, config_.detect_mode == BondDetectMode::kArp ? "ARP" : "NS",
+                          now - last);
+            } else if (!m.arp_ok && ok) {
+                VLOG_INFO("bond {}: member {}: {} replies again: link up", name_, m.in.name,
+                          config_.detect_mode == BondDetectMode::kArp ? "ARP" : "NS");
+            }
+            m.arp_ok = ok;
+        }
+    }
+    send_probes();
+}
+
+bool Bond::send_frame(const Member &m, std::vector<uint8_t> frame, uint16_t vlan)
+{
+    if (!m.in.netdev) {
+        return false;
+    }
+    XPort xport;
+    xport.vlan = vlan_;
+    bool tagged;
+    if (!xlate_output_vlan(xport, vlan, &tagged)) {
+        return false;
+    }
+    if (tagged) {
+        push_vlan(frame, kEthTypeVlan8021Q, vlan);
+    }
+    std::unique_ptr<DpPacket> packet = DpPacket::copy_of(frame);
+    PacketBatch batch;
+    batch.add(packet.get());
+    return m.in.netdev->send(batch) == 0;
+}
+
+void Bond::send_probes()
+{
+    std::vector<be32> v4;
+    std::vector<In6Addr> v6;
+    device_addresses(host_.iface, &v4, &v6);
+    be32 src4 = v4.empty() ? be32{} : v4[0];
+    In6Addr src6{};
+    for (const In6Addr &a : v6) {
+        if (a.b[0] != 0xfe || (a.b[1] & 0xc0) != 0x80) {
+            src6 = a;       /* Prefer a global address. */
+            break;
+        }
+        src6 = a;
+    }
+    /* active-backup probes on the active member (backups hear the probes
+     * and replies the switch floods); the other modes, and a bond with no
+     * active member, on every member with carrier. */
+    for (size_t i = 0; i < members_.size(); i++) {
+        const Member &m = members_[i];
+        bool carrier = m.in.netdev && m.in.dp_port && m.in.netdev->get_carrier();
+        if (!carrier || m.admin_disabled) {
+            continue;
+        }
+        if (config_.mode == BondMode::kActiveBackup && active_ >= 0 && int(i) != active_) {
+            continue;
+        }
+        for (be32 target : config_.arp_targets) {
+            if (send_frame(m, compose_arp_request(host_.mac, src4, target), host_.vlan)) {
+                COVERAGE_INC(bond_arp_probe);
+                probes_sent_++;
+            }
+        }
+        for (const In6Addr &target : config_.ns_targets) {
+            if (send_frame(m, compose_nd_ns(host_.mac, src6, target), host_.vlan)) {
+                COVERAGE_INC(bond_arp_probe);
+                probes_sent_++;
+            }
+        }
+    }
+}
+
+void Bond::send_peer_notifications()
+{
+    int64_t now = timeval::msec();
+    while (notif_remaining_ && now >= next_notif_) {
+        notif_remaining_--;
+        next_notif_ = now + config_.peer_notif_delay;
+        if (active_ < 0) {
+            notif_remaining_ = 0;
+            return;
+        }
+        const Member &m = members_[size_t(active_)];
+        std::vector<be32> v4;
+        std::vector<In6Addr> v6;
+        device_addresses(host_.iface, &v4, &v6);
+        for (be32 ip : v4) {
+            if (send_frame(m, compose_gratuitous_arp(host_.mac, ip), host_.vlan)) {
+                COVERAGE_INC(bond_peer_notification);
+                notifications_sent_++;
+            }
+        }
+        for (const In6Addr &ip : v6) {
+            if (send_frame(m, compose_unsolicited_na(host_.mac, ip), host_.vlan)) {
+                COVERAGE_INC(bond_peer_notification);
+                notifications_sent_++;
+            }
+        }
+        if (config_.peer_notif_delay > 0) {
+            break;
+        }
+    }
 }
 
 void Bond::link_changed()
@@ -356,6 +542,11 @@ void Bond::choose_active()
     }
     active_ = next;
     learning_pending_ = true;
+    if (next >= 0 && (config_.mode == BondMode::kActiveBackup || config_.mode == BondMode::kBalanceTlb
+                      || config_.mode == BondMode::kBalanceAlb)) {
+        notif_remaining_ = config_.num_peer_notif;
+        next_notif_ = timeval::msec();
+    }
 }
 
 void Bond::fill_buckets(bool level)
@@ -690,6 +881,7 @@ void Bond::send_learning_packets()
 void Bond::run()
 {
     int64_t now = timeval::msec();
+    arp_tick(now);
     update_links();
     choose_active();
     bool level = member_came_up_;
@@ -704,6 +896,7 @@ void Bond::run()
     if (learning_pending_ && now - last_learning_ >= kLearningIntervalMs) {
         send_learning_packets();
     }
+    send_peer_notifications();
     schedule();
 }
 
@@ -727,6 +920,12 @@ void Bond::schedule()
     }
     if (learning_pending_) {
         next = std::min(next, last_learning_ + kLearningIntervalMs);
+    }
+    if (arp_monitor()) {
+        next = std::min(next, next_arp_);
+    }
+    if (notif_remaining_) {
+        next = std::min(next, next_notif_);
     }
     timer_.start_at(*loop_, std::max(next, now), [this] { run(); });
 }
@@ -757,6 +956,11 @@ void Bond::publish()
         int m = bucket_member_[b];
         t->buckets[b] = m >= 0 ? members_[size_t(m)].in.dp_port : 0;
     }
+    t->monitor = arp_monitor();
+    t->filter = unsigned(config_.arp_validate) & 4u;
+    t->members = ports;
+    t->arp_targets = config_.arp_targets;
+    t->ns_targets = config_.ns_targets;
     t->prev_buckets = prev_ports_;
     t->prev_basis = prev_basis_;
     t->grace_until = grace_until_;
@@ -846,7 +1050,9 @@ bool Bond::same_table(const dp::BondTable &a, const dp::BondTable &b)
            && a.enabled == b.enabled && a.buckets == b.buckets && a.rx == b.rx
            && a.all_members_active == b.all_members_active
            && a.dst_bucket_rule == b.dst_bucket_rule && a.prev_buckets == b.prev_buckets
-           && a.prev_basis == b.prev_basis && a.grace_until == b.grace_until;
+           && a.prev_basis == b.prev_basis && a.grace_until == b.grace_until
+           && a.monitor == b.monitor && a.filter == b.filter && a.members == b.members
+           && a.arp_targets == b.arp_targets && a.ns_targets == b.ns_targets;
 }
 
 std::optional<EthAddr> Bond::active_member_mac() const
@@ -898,6 +1104,7 @@ BondStatus Bond::status()
             ms.delay_is_up = m.link_up;
         }
         ms.link_failures = m.link_failures;
+        ms.arp_missed = arp_monitor() ? m.arp_missed : 0;
         if (m.in.netdev) {
             NetdevStats st;
             if (!m.in.netdev->get_stats(&st)) {

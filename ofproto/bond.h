@@ -64,6 +64,18 @@ struct BondMemberInput {
     friend bool operator==(const BondMemberInput &, const BondMemberInput &) = default;
 };
 
+/* The bridge's own port, for the probes of the ARP/NS monitor and the
+ * gratuitous ARPs and unsolicited NAs sent after a failover: its MAC, the
+ * name of its (internal) device whose IPv4 and IPv6 addresses are used,
+ * and the VLAN it is in (0 for none). */
+struct BondHost {
+    EthAddr mac;
+    std::string iface;
+    uint16_t vlan = 0;
+
+    friend bool operator==(const BondHost &, const BondHost &) = default;
+};
+
 class Bond {
 public:
     /* A bond named 'name' on bridge 'bridge'.  'datapath' (may be null in
@@ -81,6 +93,9 @@ public:
      * stays). */
     bool reconfigure(const PortSettings &port, const std::vector<BondMemberInput> &members,
                      std::shared_ptr<MacLearning> mac_learning, uint32_t port_id);
+
+    /* Sets the bridge's own port (see BondHost). */
+    void set_host(const BondHost &host) { host_ = host; }
 
     /* Reads every member's link state again (after a device change). */
     void link_changed();
@@ -141,6 +156,11 @@ private:
         std::optional<int64_t> delay_expires;
         uint64_t link_failures = 0;
         int64_t prio = 0;
+
+        /* ARP/NS monitor. */
+        bool arp_ok = true;
+        uint32_t arp_missed = 0;
+        int64_t monitor_since = 0;      /* Counts as a reception. */
     };
 
     bool balanced_buckets() const;
@@ -156,6 +176,11 @@ private:
     void account();
     void rebalance();
     void send_learning_packets();
+    bool arp_monitor() const;
+    void arp_tick(int64_t now);
+    void send_probes();
+    void send_peer_notifications();
+    bool send_frame(const Member &m, std::vector<uint8_t> frame, uint16_t vlan);
     void publish();
     void schedule();
 
@@ -189,6 +214,12 @@ private:
     int64_t next_rebalance_ = 0;
 
     int64_t next_miimon_ = 0;
+    int64_t next_arp_ = 0;
+    BondHost host_;
+    uint32_t notif_remaining_ = 0;
+    int64_t next_notif_ = 0;
+    uint64_t probes_sent_ = 0;
+    uint64_t notifications_sent_ = 0;
     bool member_came_up_ = false;
     bool carrier_ok_ = false;
     std::array<uint64_t, size_t(dp::BondDrop::kCount)> drops_{};

@@ -437,6 +437,15 @@ void Ofproto::configure_bonds()
          * "hash % n", the choice among equals, the command output). */
         std::sort(members.begin(), members.end(),
                   [](const BondMemberInput &a, const BondMemberInput &b) { return a.name < b.name; });
+        BondHost host;
+        host.mac = hwaddr_;
+        host.iface = name_;
+        for (const PortSettings &p : settings_.ports) {
+            if (p.name == name_ && p.vlan.mode == VlanMode::kAccess && p.vlan.tag) {
+                host.vlan = *p.vlan.tag;
+            }
+        }
+        bond->set_host(host);
         bond->reconfigure(port, members, mac_learning_, port_id(port));
     }
     for (auto it = bonds_.begin(); it != bonds_.end();) {

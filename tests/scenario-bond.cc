@@ -186,6 +186,19 @@ protected:
 
     std::string show(const std::string &bond = "bond0") { return appctl_out({"bond/show", bond}); }
 
+    /* The "link failures" count of bond0's member 'member'. */
+    uint64_t link_failures(const std::string &member)
+    {
+        std::smatch m;
+        std::string s = show();
+        if (!std::regex_search(s, m, std::regex("member " + member
+                                                + ": carrier \\w+, .*link failures (\\d+)"))) {
+            ADD_FAILURE() << s;
+            return 0;
+        }
+        return std::stoull(m[1]);
+    }
+
     Sandbox sb_;
     std::vector<std::regex> allowed_{std::regex("bond bond0: all members disabled"),
                                      std::regex("rejected configuration")};
@@ -520,6 +533,89 @@ TEST_F(BondScenario, Commands)
     vsctl({"set", "Port", "bond0", "bond_mode=active-backup"});
     r = sb_.appctl({"bond/migrate", "bond0", "1", "a"});
     EXPECT_TRUE(contains(r.err, "not a bond with buckets")) << r.err;
+}
+
+}  // namespace
+}  // namespace braid::test
+
+namespace braid::test {
+namespace {
+
+/* The ARP monitor: probes, and which frames keep a member up for each
+ * bond-arp-validate value, with replies injected or withheld. */
+TEST_F(BondScenario, ArpMonitorWithEachValidateMode)
+{
+    add_bond("bond0", {"a", "b"}, {"other_config:bond-primary=a"});
+    be32 target = ip4(10, 0, 0, 9);
+    /* 0: an IPv4 broadcast, 1: an ARP reply from the target, 2: an ARP
+     * reply from another address. */
+    auto frame = [&](int kind, EthAddr src) {
+        switch (kind) {
+        case 0:
+            return udp_frame(src, kEthAddrBroadcast, 7, 7);
+        case 1:
+            return concat({eth(kEthTypeArp, kEthAddrBroadcast, src),
+                           arp(kArpOpReply, src, target, EthAddr{}, ip4(10, 0, 0, 1))});
+        default:
+            return concat({eth(kEthTypeArp, kEthAddrBroadcast, src),
+                           arp(kArpOpReply, src, ip4(10, 0, 0, 77), EthAddr{},
+                               ip4(10, 0, 0, 1))});
+        }
+    };
+    struct Case {
+        const char *validate;
+        const char *member;     /* a is active, b the backup. */
+        int kind;
+        bool up;
+    };
+    const Case cases[] = {
+        {"none", "a", 0, true},          {"none", "b", 0, true},
+        {"active", "a", 0, false},       {"active", "a", 1, true},
+        {"active", "b", 0, true},        {"backup", "b", 0, false},
+        {"backup", "b", 1, true},        {"backup", "a", 0, true},
+        {"all", "a", 2, false},          {"all", "b", 2, false},
+        {"all", "a", 1, true},           {"filter", "a", 0, false},
+        {"filter", "a", 2, true},        {"filter_active", "a", 2, false},
+        {"filter_active", "a", 1, true}, {"filter_active", "b", 0, false},
+        {"filter_active", "b", 2, true}, {"filter_backup", "b", 2, false},
+        {"filter_backup", "b", 1, true}, {"filter_backup", "a", 2, true},
+        {"filter_backup", "a", 0, false},
+    };
+    for (const Case &c : cases) {
+        SCOPED_TRACE(fmt::format("validate {} member {} frame {}", c.validate, c.member, c.kind));
+        vsctl({"set", "Port", "bond0", "other_config:bond-detect-mode=carrier"});
+        vsctl({"set", "Port", "bond0", "other_config:bond-detect-mode=arp",
+               "other_config:bond-arp-interval=100", "other_config:bond-arp-ip-targets=10.0.0.9",
+               std::string("other_config:bond-arp-validate=") + c.validate});
+        std::string other = std::string(c.member) == "a" ? "b" : "a";
+        uint64_t failures = link_failures(c.member);
+        uint64_t other_failures = link_failures(other);
+        for (int i = 0; i < 6; i++) {
+            warp(100);
+            inject(c.member, {frame(c.kind, mac(70))});
+            inject(other, {frame(1, mac(71))});     /* Keeps the other one up. */
+        }
+        if (c.up) {
+            EXPECT_EQ(link_failures(c.member), failures) << show();
+        } else {
+            EXPECT_GT(link_failures(c.member), failures) << show();
+        }
+        EXPECT_EQ(link_failures(other), other_failures) << show();
+    }
+
+    /* Probes went out for the target. */
+    size_t probes = 0;
+    for (const Bytes &f : sent("a")) {
+        FlowKey key{};
+        flow_extract(f, key);
+        probes += key.dl_type.value() == kEthTypeArp && key.nw_dst == target;
+    }
+    EXPECT_GE(probes, 20u);
+
+    /* An ARP monitor is refused in modes that cannot use it. */
+    vsctl({"set", "Port", "bond0", "other_config:bond-mode=balance-tlb"});
+    EXPECT_TRUE(contains(show(), "bond_mode: active-backup\n")) << show();
+    EXPECT_TRUE(contains(show(), "ARP monitor")) << show();
 }
 
 }  // namespace
