@@ -30,7 +30,8 @@ enum class ActionType : uint8_t {
     kSetEthSrc,     /* Set the source MAC to 'mac'. */
     kSetEthDst,     /* Set the destination MAC to 'mac'. */
     kSetVlanTci,    /* Replace the outermost tag's TCI with 'tci' (if tagged). */
-    kBondOutput,    /* Send through bond 'port' (a bond id, see dp-bond.h). */
+    kBondOutput,    /* Send through bond 'port' (a bond id, see dp-bond.h); the
+                     * VLAN id it leaves with is in 'tci'. */
     kUserspace,     /* Hand the packet to the slow path (slow-path reason in 'port'). */
 };
 
@@ -53,7 +54,11 @@ struct Action {
     }
     static Action set_eth_src(EthAddr mac) { return {ActionType::kSetEthSrc, {}, {}, 0, mac}; }
     static Action set_eth_dst(EthAddr mac) { return {ActionType::kSetEthDst, {}, {}, 0, mac}; }
-    static Action bond_output(uint32_t bond) { return {ActionType::kBondOutput, {}, {}, bond, {}}; }
+    /* 'vid' is the VLAN the packet leaves with (0: untagged), for the hash. */
+    static Action bond_output(uint32_t bond, uint16_t vid = 0)
+    {
+        return {ActionType::kBondOutput, {}, be16::from_host(vid), bond, {}};
+    }
     static Action userspace(uint32_t reason) { return {ActionType::kUserspace, {}, {}, reason, {}}; }
 
     friend bool operator==(const Action &, const Action &) = default;
@@ -77,7 +82,8 @@ void packet_set_vlan_tci(DpPacket &packet, be16 tci);
  * final form); 'key' holds the fields of the packet as received.  'Sink' is
  * any type with
  *     void output(uint32_t port, const DpPacket &packet);
- *     void bond_output(uint32_t bond, const FlowKey &key, const DpPacket &packet);
+ *     void bond_output(uint32_t bond, uint16_t vid, const FlowKey &key,
+ *                      const DpPacket &packet);
  *     void userspace(uint32_t reason, const DpPacket &packet);
  * called for the output, bond_output and userspace actions; a template
  * rather than a virtual interface, so that no virtual call is made per
@@ -109,7 +115,7 @@ bool execute_actions(const Actions &actions, const FlowKey &key, DpPacket &packe
             packet_set_vlan_tci(packet, a.tci);
             break;
         case ActionType::kBondOutput:
-            sink.bond_output(a.port, key, packet);
+            sink.bond_output(a.port, a.tci.value() & kVlanVidMask, key, packet);
             break;
         case ActionType::kUserspace:
             sink.userspace(a.port, packet);

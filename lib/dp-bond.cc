@@ -3,6 +3,8 @@
 
 #include "lib/dp-bond.h"
 
+#include <cstring>
+
 #include "lib/hash.h"
 
 namespace braid::dp {
@@ -61,14 +63,51 @@ uint32_t bond_hash_mac(const EthAddr &mac, uint16_t vlan, uint32_t basis)
 
 uint32_t bond_hash_symmetric_l34(const FlowKey &key, uint32_t basis)
 {
-    return flow_hash_symmetric_l4(key, basis);
+    /* Each source/destination pair enters as its XOR, which is the same in
+     * both directions; two rounds of mixing are enough to pick one of 256
+     * buckets, and this runs per packet.  IP packets hash their addresses,
+     * protocol and (TCP, UDP, SCTP, not later fragments) ports; anything
+     * else hashes its MAC addresses and EtherType. */
+    uint16_t type = key.dl_type.value();
+    uint32_t hash = basis;
+    bool is_ip = true;
+    if (type == kEthTypeIpv4) {
+        hash = hash_add(hash, key.nw_src.value() ^ key.nw_dst.value());
+    } else if (type == kEthTypeIpv6) {
+        uint64_t a[2], b[2];
+        std::memcpy(a, key.ipv6_src.b.data(), 16);
+        std::memcpy(b, key.ipv6_dst.b.data(), 16);
+        hash = hash_add64(hash, (a[0] ^ b[0]) ^ ((a[1] ^ b[1]) * 0x9e3779b97f4a7c15ULL));
+    } else {
+        is_ip = false;
+        hash = hash_add64(hash, key.dl_src.to_u64() ^ key.dl_dst.to_u64());
+    }
+    uint32_t last = uint32_t(type) << 16;
+    if (is_ip) {
+        last |= uint32_t(key.nw_proto) << 8;
+        if (!(key.nw_frag & kFlowFragLater)
+            && (key.nw_proto == kIpProtoTcp || key.nw_proto == kIpProtoUdp
+                || key.nw_proto == kIpProtoSctp)) {
+            uint32_t ports = uint32_t(key.tp_src.value() ^ key.tp_dst.value());
+            hash = hash_add(hash, ports);
+        }
+    }
+    hash = hash_add(hash, last);
+    return hash_finish(hash, 8);
 }
 
 uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame)
 {
+    return bond_hash(table, key, frame, -1);
+}
+
+uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame,
+                   int out_vid)
+{
     switch (table.hash) {
     case BondHash::kSrcMacVlan:
-        return bond_hash_mac(key.dl_src, frame_vid(frame), table.basis);
+        return bond_hash_mac(key.dl_src, out_vid >= 0 ? uint16_t(out_vid) : frame_vid(frame),
+                             table.basis);
     case BondHash::kSymmetricL34:
         return bond_hash_symmetric_l34(key, table.basis);
     case BondHash::kPolicy:
@@ -78,7 +117,7 @@ uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const u
         if (table.policy == XmitHashPolicy::kVlanSrcMac) {
             /* The VID of the frame as it leaves, as Linux sees the tag. */
             FlowKey k = key;
-            uint16_t vid = frame_vid(frame);
+            uint16_t vid = out_vid >= 0 ? uint16_t(out_vid) : frame_vid(frame);
             k.n_vlans = vid ? 1 : 0;
             k.vlans[0].tci = be16::from_host(vid);
             k.vlans[0].tpid = be16::from_host(vid ? kEthTypeVlan8021Q : 0);
@@ -90,7 +129,7 @@ uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const u
 }
 
 size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &packet,
-                   BondCounters &counters, uint32_t *ports)
+                   BondCounters &counters, uint32_t *ports, int out_vid)
 {
     uint32_t port = 0;
     uint32_t bucket = 0;
@@ -101,7 +140,7 @@ size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &p
         port = table.active;
         break;
     case BondTx::kBuckets: {
-        uint32_t hash = bond_hash(table, key, packet.frame());
+        uint32_t hash = bond_hash(table, key, packet.frame(), out_vid);
         bucket = hash & kBondBucketMask;
         port = table.buckets[bucket];
         break;
@@ -109,7 +148,7 @@ size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &p
     case BondTx::kModulo: {
         size_t n = table.enabled.size();
         if (n) {
-            uint32_t hash = bond_hash(table, key, packet.frame());
+            uint32_t hash = bond_hash(table, key, packet.frame(), out_vid);
             bucket = hash & kBondBucketMask;
             port = table.enabled[hash % n];
         }

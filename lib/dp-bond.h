@@ -127,6 +127,12 @@ struct BondTable {
  * holds the fields of the received packet. */
 uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame);
 
+/* The same, with the VLAN id the frame leaves with given by the caller as
+ * 'out_vid' (0 for untagged), so that the frame need not be read; -1 means
+ * "read it from 'frame'". */
+uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame,
+                   int out_vid);
+
 /* The SLB hash of (mac, vlan) with 'basis', as bond/hash prints it (the
  * bucket is the low 8 bits). */
 uint32_t bond_hash_mac(const EthAddr &mac, uint16_t vlan, uint32_t basis);
@@ -156,9 +162,10 @@ struct BondCounters {
 
 /* The members a packet goes to: at most one, except broadcast.  Returns
  * the number of ports written to 'ports' (which has room for all enabled
- * members), counting the packet on its bucket in 'counters'. */
+ * members), counting the packet on its bucket in 'counters'.  'out_vid' is
+ * as for bond_hash(); the bond_output action carries it. */
 size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &packet,
-                   BondCounters &counters, uint32_t *ports);
+                   BondCounters &counters, uint32_t *ports, int out_vid = -1);
 
 /* Whether a frame with key 'key' received on member port 'port' of
  * 'table' passes the receive rules at time 'now_ms'; if not, counts the

@@ -182,7 +182,7 @@ public:
         q.batch.add(copy);
     }
 
-    void bond_output(uint32_t bond, const FlowKey &key, const DpPacket &packet)
+    void bond_output(uint32_t bond, uint16_t vid, const FlowKey &key, const DpPacket &packet)
     {
         const BondTable *table = bonds_ ? bonds_->bond(bond) : nullptr;
         BondCounters *counters = table ? bond_counters_[bond].load(std::memory_order_relaxed)
@@ -193,7 +193,7 @@ public:
             return;
         }
         uint32_t ports[kMaxBondMembers];
-        size_t n = bond_choose(*table, key, packet, *counters, ports);
+        size_t n = bond_choose(*table, key, packet, *counters, ports, vid);
         if (!n) {
             drops_.store(drops_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         }

@@ -196,7 +196,7 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
         learning_pending_ = true;
     }
     if (!configured_ || cfg.rebalance_interval != config_.rebalance_interval) {
-        next_rebalance_ = now + cfg.rebalance_interval;
+        next_rebalance_ = now + (cfg.rebalance_interval ? cfg.rebalance_interval : kDecayIntervalMs);
     }
     if (!configured_ && port.bond.active_member) {
         restore_mac_ = port.bond.active_member;
@@ -542,6 +542,8 @@ void Bond::choose_active()
     }
     active_ = next;
     learning_pending_ = true;
+    /* The bridge writes the new Port.bond_active_slave. */
+    Netdev::notify_devices_changed();
     if (next >= 0 && (config_.mode == BondMode::kActiveBackup || config_.mode == BondMode::kBalanceTlb
                       || config_.mode == BondMode::kBalanceAlb)) {
         notif_remaining_ = config_.num_peer_notif;
@@ -891,6 +893,12 @@ void Bond::run()
     if (rebalancing() && now >= next_rebalance_) {
         next_rebalance_ = now + config_.rebalance_interval;
         rebalance();
+    } else if (!rebalancing() && now >= next_rebalance_) {
+        /* The loads shown by bond/show still decay, every 10 s. */
+        next_rebalance_ = now + kDecayIntervalMs;
+        for (uint64_t &load : bucket_load_) {
+            load /= 2;
+        }
     }
     publish();
     if (learning_pending_ && now - last_learning_ >= kLearningIntervalMs) {
@@ -1006,18 +1014,21 @@ void Bond::publish()
         t->hash = dp::BondHash::kPolicy;
         t->rx = dp::BondRx::kBalanced;
         break;
+    /* balance-xor, balance-rr and broadcast need a static link aggregate
+     * on the switch, which may send any frame, broadcast included, on any
+     * link: every enabled member receives, as in Linux. */
     case BondMode::kBalanceXor:
         t->tx = dp::BondTx::kModulo;
         t->hash = dp::BondHash::kPolicy;
-        t->rx = dp::BondRx::kBalanced;
+        t->rx = dp::BondRx::kEnabled;
         break;
     case BondMode::kBalanceRr:
         t->tx = dp::BondTx::kRoundRobin;
-        t->rx = dp::BondRx::kBalanced;
+        t->rx = dp::BondRx::kEnabled;
         break;
     case BondMode::kBroadcast:
         t->tx = dp::BondTx::kBroadcast;
-        t->rx = dp::BondRx::kBalanced;
+        t->rx = dp::BondRx::kEnabled;
         break;
     }
     if (lacp_on && lacp_negotiated_) {
@@ -1144,6 +1155,13 @@ bool Bond::set_active_member(const std::string &member, std::string *reply)
     failovers_++;
     restore_mac_ = members_[size_t(i)].mac;
     learning_pending_ = true;
+    Netdev::notify_devices_changed();
+    if (config_.mode == BondMode::kActiveBackup || config_.mode == BondMode::kBalanceTlb
+        || config_.mode == BondMode::kBalanceAlb) {
+        notif_remaining_ = config_.num_peer_notif;
+        next_notif_ = timeval::msec();
+        send_peer_notifications();
+    }
     publish();
     send_learning_packets();
     schedule();

@@ -141,6 +141,8 @@ public:
     /* How long after a bucket moves a frame is still accepted on the
      * member it used before, ms. */
     static constexpr int64_t kMoveGraceMs = 1000;
+    /* Without rebalancing, bucket loads still halve this often, ms. */
+    static constexpr int64_t kDecayIntervalMs = 10000;
     /* The smallest gap between two rounds of learning packets, ms. */
     static constexpr int64_t kLearningIntervalMs = 100;
 

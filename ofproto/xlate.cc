@@ -209,7 +209,8 @@ bool Xlate::translate(const FlowKey &key, const DpPacket &, dp::Upcall *out)
             cur_tci = want_tci;
         }
         if (port.bond_id >= 0) {
-            out->actions.push_back(dp::Action::bond_output(uint32_t(port.bond_id)));
+            out->actions.push_back(
+                dp::Action::bond_output(uint32_t(port.bond_id), want_tagged ? uint16_t(vlan) : 0));
         } else {
             out->actions.push_back(dp::Action::output(port.dp_ports[0]));
         }

@@ -18,6 +18,7 @@ tests_unit_tests_SOURCES = \
 	tests/test-coverage.cc \
 	tests/test-csum.cc \
 	tests/test-datapath.cc \
+	tests/test-dp-bond.cc \
 	tests/test-dp-flow-table.cc \
 	tests/test-event-loop.cc \
 	tests/test-flow.cc \

@@ -1,5 +1,6 @@
 /* Micro-benchmarks of the per-packet library functions: flow extraction,
- * flow hashing and the bond transmit hashes.  Run by hand:
+ * flow hashing, the bond transmit hashes and the bond member choice of
+ * bond_output.  Run by hand:
  *
  *     _build/tests/bench-lib [--benchmark_filter=REGEX]
  *
@@ -9,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include "lib/dp-actions.h"
+#include "lib/dp-bond.h"
 #include "lib/dp-flow-table.h"
 #include "lib/flow.h"
 #include "lib/hash.h"
@@ -202,7 +204,7 @@ BENCHMARK(BM_MegaflowLookup)->Arg(1)->Arg(4)->Arg(16);
 struct NullSink {
     size_t outputs = 0;
     void output(uint32_t, const DpPacket &) { outputs++; }
-    void bond_output(uint32_t, const FlowKey &, const DpPacket &) { outputs++; }
+    void bond_output(uint32_t, uint16_t, const FlowKey &, const DpPacket &) { outputs++; }
     void userspace(uint32_t, const DpPacket &) {}
 };
 
@@ -241,6 +243,104 @@ void BM_DatapathBatch32(benchmark::State &state)
     state.SetItemsProcessed(state.iterations() * 32);
 }
 BENCHMARK(BM_DatapathBatch32);
+
+/* The transmit rules of bond_output, as the bond modes use them. */
+enum class BondMode {
+    kActiveBackup,      /* kActive. */
+    kSlb,               /* kBuckets, source MAC and VLAN. */
+    kTcp,               /* kBuckets, symmetric L3/L4 (balance-tcp). */
+    kLacpLayer34,       /* kBuckets, Linux layer3+4 (802.3ad). */
+    kXorLayer2,         /* kModulo, Linux layer2 (balance-xor). */
+    kRoundRobin,        /* kRoundRobin, one packet per member. */
+    kBroadcast,         /* kBroadcast. */
+};
+
+/* A published table for 'mode' with two enabled members (ports 1 and 2)
+ * whose buckets alternate between them. */
+dp::BondTable bond_bench_table(BondMode mode)
+{
+    dp::BondTable t;
+    t.basis = 0x5eed1234;
+    t.enabled = {1, 2};
+    t.active = 1;
+    for (size_t b = 0; b < dp::kBondBuckets; b++) {
+        t.buckets[b] = 1 + (b & 1);
+    }
+    switch (mode) {
+    case BondMode::kActiveBackup:
+        t.tx = dp::BondTx::kActive;
+        break;
+    case BondMode::kSlb:
+        t.tx = dp::BondTx::kBuckets;
+        t.hash = dp::BondHash::kSrcMacVlan;
+        break;
+    case BondMode::kTcp:
+        t.tx = dp::BondTx::kBuckets;
+        t.hash = dp::BondHash::kSymmetricL34;
+        break;
+    case BondMode::kLacpLayer34:
+        t.tx = dp::BondTx::kBuckets;
+        t.hash = dp::BondHash::kPolicy;
+        t.policy = XmitHashPolicy::kLayer34;
+        break;
+    case BondMode::kXorLayer2:
+        t.tx = dp::BondTx::kModulo;
+        t.hash = dp::BondHash::kPolicy;
+        t.policy = XmitHashPolicy::kLayer2;
+        break;
+    case BondMode::kRoundRobin:
+        t.tx = dp::BondTx::kRoundRobin;
+        t.packets_per_member = 1;
+        break;
+    case BondMode::kBroadcast:
+        t.tx = dp::BondTx::kBroadcast;
+        break;
+    }
+    return t;
+}
+
+/* The member choice of bond_output for a batch of 32 packets (64-byte UDP
+ * frames with varied MACs, addresses and ports, keys already extracted),
+ * with the per-bucket counting. */
+void BM_BondChoose(benchmark::State &state, BondMode mode)
+{
+    const dp::BondTable table = bond_bench_table(mode);
+    std::vector<std::unique_ptr<DpPacket>> packets;
+    FlowKey keys[32];
+    for (int i = 0; i < 32; i++) {
+        EthAddr src{{0x02, 0x00, 0x00, 0x00, uint8_t(i >> 3), uint8_t(i * 7)}};
+        EthAddr dst{{0x02, 0x00, 0x00, 0x01, uint8_t(i & 3), uint8_t(i * 13)}};
+        Bytes l4 = test::udp(uint16_t(10000 + 97 * i), uint16_t(53 + i), 8);
+        Bytes f = test::concat({test::eth(kEthTypeIpv4, dst, src),
+                                test::ipv4(kIpProtoUdp, l4.size(),
+                                           test::ip4(10, 0, uint8_t(i), uint8_t(1 + i)),
+                                           test::ip4(10, 1, uint8_t(i * 3), 2)),
+                                l4});
+        f.resize(64);
+        packets.push_back(DpPacket::copy_of(f));
+        keys[i] = FlowKey{};
+        keys[i].in_port = 3;
+        flow_extract(packets.back()->frame(), keys[i]);
+    }
+    auto counters = std::make_unique<dp::BondCounters>();
+    uint32_t ports[dp::kMaxBondMembers];
+    size_t outputs = 0;
+    for (auto _ : state) {
+        for (int i = 0; i < 32; i++) {
+            outputs += dp::bond_choose(table, keys[i], *packets[i], *counters, ports);
+        }
+        benchmark::DoNotOptimize(ports);
+    }
+    benchmark::DoNotOptimize(outputs);
+    state.SetItemsProcessed(state.iterations() * 32);
+}
+BENCHMARK_CAPTURE(BM_BondChoose, active_backup, BondMode::kActiveBackup);
+BENCHMARK_CAPTURE(BM_BondChoose, slb, BondMode::kSlb);
+BENCHMARK_CAPTURE(BM_BondChoose, tcp, BondMode::kTcp);
+BENCHMARK_CAPTURE(BM_BondChoose, 802_3ad_layer34, BondMode::kLacpLayer34);
+BENCHMARK_CAPTURE(BM_BondChoose, xor_layer2, BondMode::kXorLayer2);
+BENCHMARK_CAPTURE(BM_BondChoose, rr, BondMode::kRoundRobin);
+BENCHMARK_CAPTURE(BM_BondChoose, broadcast, BondMode::kBroadcast);
 
 }  // namespace
 }  // namespace braid

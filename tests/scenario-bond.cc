@@ -432,6 +432,12 @@ TEST_F(BondScenario, RoundRobinAndBroadcast)
     EXPECT_EQ(sent_data("a").size(), 4u);
     EXPECT_EQ(sent_data("b").size(), 4u);
 
+    /* The switch has a static aggregate: a broadcast may come in on any
+     * member and is delivered. */
+    inject("b", {broadcast(mac(90))});
+    inject("a", {broadcast(mac(91))});
+    EXPECT_EQ(sent("vm").size(), 2u);
+
     vsctl({"set", "Port", "bond0", "other_config:bond-mode=broadcast"});
     inject("vm", {frames[0]});
     EXPECT_EQ(sent_data("a").size(), 5u);
@@ -616,6 +622,117 @@ TEST_F(BondScenario, ArpMonitorWithEachValidateMode)
     vsctl({"set", "Port", "bond0", "other_config:bond-mode=balance-tlb"});
     EXPECT_TRUE(contains(show(), "bond_mode: active-backup\n")) << show();
     EXPECT_TRUE(contains(show(), "ARP monitor")) << show();
+}
+
+}  // namespace
+}  // namespace braid::test
+
+namespace braid::test {
+namespace {
+
+TEST_F(BondScenario, ActiveMemberSurvivesARestart)
+{
+    add_bond("bond0", {"a", "b"});
+    ASSERT_EQ(appctl_out({"bond/set-active-member", "bond0", "b"}), "done\n");
+    RunResult mac_b = vsctl({"get", "Interface", "b", "mac_in_use"});
+    ASSERT_TRUE(sb_.wait_until([&] {
+        return vsctl({"get", "Port", "bond0", "bond_active_slave"}).out == mac_b.out;
+    }));
+    /* kill -9, then a new daemon: it reads bond_active_slave back. */
+    std::optional<pid_t> pid = sb_.vswitchd_pid();
+    ASSERT_TRUE(pid);
+    ASSERT_EQ(kill(*pid, SIGKILL), 0);
+    ASSERT_TRUE(Sandbox::wait_for_exit(*pid));
+    RunResult r = sb_.ctl({"--no-ovsdb-server", "--vswitchd-opt=--enable-dummy=override", "start"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(contains(show(), "member b: enabled\n  active member\n")) << show();
+}
+
+TEST_F(BondScenario, RebalancingMovesLoadedBuckets)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-slb",
+                                   "other_config:bond-rebalance-interval=1000"});
+    /* Put every bucket on a, then give b its buckets back by migration of
+     * nothing: instead, load only MACs that hash to a's buckets. */
+    std::vector<Bytes> heavy;
+    for (int i = 0; heavy.size() < 8 && i < 1000; i++) {
+        EthAddr src = mac(uint8_t(i), 0x02, uint8_t(i >> 8) + 1);
+        std::string bucket = appctl_out({"bond/hash", src.to_string()});
+        bucket.pop_back();
+        /* Move the MAC's bucket to a, so that a carries all the load. */
+        appctl_out({"bond/migrate", "bond0", bucket, "a"});
+        Bytes f = udp_frame(src, kEthAddrBroadcast, 1, 2);
+        f.resize(1400);
+        heavy.push_back(f);
+    }
+    for (int round = 0; round < 10; round++) {
+        inject("vm", heavy);
+    }
+    EXPECT_EQ(sent_data("a").size(), 80u);
+    EXPECT_TRUE(sent_data("b").empty());
+    warp(1000);
+    std::string s = show();
+    EXPECT_TRUE(std::regex_search(s, std::regex("member b: enabled\n(  .*\n)*  hash \\d+: \\d+ kB load")))
+        << "b took loaded buckets\n" << s;
+    EXPECT_TRUE(contains(sb_.vswitchd_log(), "bond bond0: rebalanced (now carrying: a:")) << s;
+    for (int round = 0; round < 10; round++) {
+        inject("vm", heavy);
+    }
+    EXPECT_GT(sent_data("b").size(), 20u);
+    EXPECT_GT(sent_data("a").size(), 100u);
+}
+
+TEST_F(BondScenario, HashBasisChangeKeepsTrafficFlowing)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-slb"});
+    std::vector<Bytes> frames;
+    for (int i = 0; i < 64; i++) {
+        frames.push_back(broadcast(mac(uint8_t(i), 0x02, 9)));
+    }
+    inject("vm", frames);
+    vsctl({"set", "Port", "bond0", "other_config:bond-hash-basis=12345"});
+    inject("vm", frames);
+    EXPECT_EQ(sent_data("a").size() + sent_data("b").size(), 128u) << "nothing lost";
+    std::string s = show();
+    EXPECT_TRUE(contains(s, "bond-hash-basis: 12345\n")) << s;
+    EXPECT_TRUE(contains(s, "member a: enabled\n")) << s;
+    EXPECT_TRUE(contains(s, "member b: enabled\n")) << s;
+    EXPECT_TRUE(contains(s, "tx-no-member 0")) << s;
+}
+
+TEST_F(BondScenario, MinLinks)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-slb", "other_config:bond-min-links=2"});
+    inject("vm", {broadcast(mac(1))});
+    EXPECT_EQ(sent_data("a").size() + sent_data("b").size(), 1u);
+    carrier("b", false);
+    inject("vm", {broadcast(mac(1))});
+    EXPECT_EQ(sent_data("a").size() + sent_data("b").size(), 1u) << "below min-links: silent";
+    EXPECT_TRUE(contains(show(), "carrier down")) << show();
+    carrier("b", true);
+    inject("vm", {broadcast(mac(1))});
+    EXPECT_EQ(sent_data("a").size() + sent_data("b").size(), 2u);
+}
+
+TEST_F(BondScenario, LearningPacketsAreTaggedPerTheBondsVlans)
+{
+    /* vm is an access port in VLAN 10; the bond trunks 10 and 20. */
+    add_port("vm");
+    vsctl({"set", "Port", "vm", "tag=10"});
+    add_bond("bond0", {"a", "b"}, {"trunks=10,20"});
+    inject("vm", {broadcast(mac(1))});
+    carrier("a", false);
+    std::vector<Bytes> rarps = sent_rarps("b");
+    ASSERT_EQ(rarps.size(), 1u);
+    FlowKey key{};
+    flow_extract(rarps[0], key);
+    EXPECT_EQ(key.dl_src, mac(1));
+    ASSERT_EQ(key.n_vlans, 1);
+    EXPECT_EQ(vlan_tci_to_vid(key.vlans[0].tci.value()), 10);
+    EXPECT_EQ(rarps[0].size(), 64u) << "60-byte RARP plus the tag";
 }
 
 }  // namespace
