@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <fmt/format.h>
@@ -32,6 +34,7 @@ BRAID_COVERAGE_DEFINE(bond_learning_packet);
 BRAID_COVERAGE_DEFINE(bond_learning_send_error);
 BRAID_COVERAGE_DEFINE(bond_arp_probe);
 BRAID_COVERAGE_DEFINE(bond_peer_notification);
+BRAID_COVERAGE_DEFINE(bond_igmp_report);
 BRAID_COVERAGE_DEFINE(bond_arp_link_down);
 
 namespace braid::ofproto {
@@ -75,6 +78,60 @@ void device_addresses(const std::string &iface, std::vector<be32> *v4, std::vect
         }
     }
     freeifaddrs(list);
+}
+
+/* The IPv4 multicast groups device 'iface' has joined, from the kernel's
+ * /proc/net/igmp (whose group column is the address's four octets read as
+ * a host-order number, in hexadecimal).  224.0.0.1 is never reported. */
+std::vector<be32> device_igmp_groups(const std::string &iface)
+{
+    std::vector<be32> groups;
+    std::ifstream in("/proc/net/igmp");
+    if (iface.empty() || !in) {
+        return groups;
+    }
+    std::optional<std::string> text{std::string(std::istreambuf_iterator<char>(in),
+                                                std::istreambuf_iterator<char>())};
+    bool ours = false;
+    size_t pos = 0;
+    while (pos < text->size()) {
+        size_t end = text->find('\n', pos);
+        std::string line = text->substr(pos, end == std::string::npos ? std::string::npos
+                                                                       : end - pos);
+        pos = end == std::string::npos ? text->size() : end + 1;
+        if (line.empty()) {
+            continue;
+        }
+        if (line[0] != '\t' && line[0] != ' ') {
+            /* "Idx\tDevice    : Count Querier" */
+            size_t tab = line.find('\t');
+            size_t colon = line.find(':');
+            if (tab == std::string::npos || colon == std::string::npos || colon < tab) {
+                ours = false;
+                continue;
+            }
+            std::string dev = line.substr(tab + 1, colon - tab - 1);
+            dev.erase(dev.find_last_not_of(' ') + 1);
+            ours = dev == iface;
+            continue;
+        }
+        if (!ours) {
+            continue;
+        }
+        size_t start = line.find_first_not_of("\t ");
+        if (start == std::string::npos) {
+            continue;
+        }
+        uint32_t raw = uint32_t(std::strtoul(line.c_str() + start, nullptr, 16));
+        uint8_t octets[4];
+        std::memcpy(octets, &raw, 4);
+        uint32_t host = uint32_t(octets[0]) << 24 | uint32_t(octets[1]) << 16
+                        | uint32_t(octets[2]) << 8 | octets[3];
+        if ((host >> 28) == 0xe && host != 0xe0000001) {
+            groups.push_back(be32::from_host(host));
+        }
+    }
+    return groups;
 }
 
 }  // namespace
@@ -403,6 +460,29 @@ void Bond::send_peer_notifications()
             break;
         }
     }
+
+    /* IGMP reports for the groups the bridge's port joined, so that
+     * snooping switches send them to the new member: bond-resend-igmp
+     * rounds, 200 ms apart. */
+    if (igmp_remaining_ && now >= next_igmp_) {
+        igmp_remaining_--;
+        next_igmp_ = now + kIgmpResendIntervalMs;
+        if (active_ < 0) {
+            igmp_remaining_ = 0;
+            return;
+        }
+        const Member &m = members_[size_t(active_)];
+        std::vector<be32> v4;
+        std::vector<In6Addr> v6;
+        device_addresses(host_.iface, &v4, &v6);
+        be32 src = v4.empty() ? be32{} : v4[0];
+        for (be32 group : device_igmp_groups(host_.iface)) {
+            if (send_frame(m, compose_igmpv2_report(host_.mac, src, group), host_.vlan)) {
+                COVERAGE_INC(bond_igmp_report);
+                notifications_sent_++;
+            }
+        }
+    }
 }
 
 void Bond::link_changed()
@@ -548,6 +628,8 @@ void Bond::choose_active()
                       || config_.mode == BondMode::kBalanceAlb)) {
         notif_remaining_ = config_.num_peer_notif;
         next_notif_ = timeval::msec();
+        igmp_remaining_ = config_.resend_igmp;
+        next_igmp_ = timeval::msec();
     }
 }
 
@@ -935,6 +1017,9 @@ void Bond::schedule()
     if (notif_remaining_) {
         next = std::min(next, next_notif_);
     }
+    if (igmp_remaining_) {
+        next = std::min(next, next_igmp_);
+    }
     timer_.start_at(*loop_, std::max(next, now), [this] { run(); });
 }
 
@@ -1160,6 +1245,8 @@ bool Bond::set_active_member(const std::string &member, std::string *reply)
         || config_.mode == BondMode::kBalanceAlb) {
         notif_remaining_ = config_.num_peer_notif;
         next_notif_ = timeval::msec();
+        igmp_remaining_ = config_.resend_igmp;
+        next_igmp_ = timeval::msec();
         send_peer_notifications();
     }
     publish();

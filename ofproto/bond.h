@@ -141,6 +141,8 @@ public:
     /* How long after a bucket moves a frame is still accepted on the
      * member it used before, ms. */
     static constexpr int64_t kMoveGraceMs = 1000;
+    /* The gap between two rounds of IGMP reports after a failover, ms. */
+    static constexpr int64_t kIgmpResendIntervalMs = 200;
     /* Without rebalancing, bucket loads still halve this often, ms. */
     static constexpr int64_t kDecayIntervalMs = 10000;
     /* The smallest gap between two rounds of learning packets, ms. */
@@ -220,6 +222,8 @@ private:
     BondHost host_;
     uint32_t notif_remaining_ = 0;
     int64_t next_notif_ = 0;
+    uint32_t igmp_remaining_ = 0;
+    int64_t next_igmp_ = 0;
     uint64_t probes_sent_ = 0;
     uint64_t notifications_sent_ = 0;
     bool member_came_up_ = false;
