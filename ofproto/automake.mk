@@ -4,6 +4,8 @@
 noinst_LIBRARIES += ofproto/libofproto.a
 ofproto_libofproto_a_SOURCES = \
 	ofproto/bond-commands.cc \
+	ofproto/bond-liveness.cc \
+	ofproto/bond-liveness.h \
 	ofproto/bond-settings.cc \
 	ofproto/bond-settings.h \
 	ofproto/bond-show.cc \

@@ -19,8 +19,10 @@
 #include "lib/coverage.h"
 #include "lib/dpif-netdev.h"
 #include "lib/packet-compose.h"
+#include "lib/rtnetlink.h"
 #include "lib/timeval.h"
 #include "lib/vlog.h"
+#include "ofproto/bond-liveness.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/xlate.h"
 
@@ -146,10 +148,16 @@ Bond::Bond(std::string bridge, std::string name, dp::Datapath *datapath, EventLo
     }
     all_bonds().insert(this);
     listener_ = Netdev::add_change_listener([this] { link_changed(); });
+    if (BondLiveness *live = BondLiveness::get()) {
+        live->add(this);
+    }
 }
 
 Bond::~Bond()
 {
+    if (BondLiveness *live = BondLiveness::get()) {
+        live->remove(this);
+    }
     Netdev::remove_change_listener(listener_);
     timer_.stop();
     all_bonds().erase(this);
@@ -191,6 +199,7 @@ bool Bond::rebalancing() const
 
 bool Bond::reflection_rule() const
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     switch (config_.mode) {
     case BondMode::kBalanceSlb:
     case BondMode::kBalanceTlb:
@@ -217,6 +226,7 @@ int Bond::find_member(const std::string &name) const
 bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInput> &members,
                        std::shared_ptr<MacLearning> mac_learning, uint32_t port_id)
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     int64_t now = timeval::msec();
     BondConfig cfg;
     std::string error;
@@ -283,9 +293,15 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
             m = members_[size_t(old)];
             old_to_new[size_t(old)] = int(next.size());
         }
+        if (!(m.in.netdev == in.netdev)) {
+            m.kernel_carrier.reset();       /* Another device. */
+        }
         m.in = in;
+        m.ifindex = 0;
         if (in.netdev) {
             in.netdev->get_etheraddr(&m.mac);
+            int ifindex = in.netdev->get_ifindex();
+            m.ifindex = ifindex > 0 ? ifindex : 0;
         }
         if (old < 0) {
             m.monitor_since = now;
@@ -316,7 +332,8 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
 
 bool Bond::read_link(const Member &m) const
 {
-    bool carrier = m.in.netdev && m.in.dp_port && m.in.netdev->get_carrier();
+    bool carrier = m.in.netdev && m.in.dp_port
+                   && (m.kernel_carrier ? *m.kernel_carrier : m.in.netdev->get_carrier());
     return carrier && (!arp_monitor() || m.arp_ok);
 }
 
@@ -408,7 +425,8 @@ void Bond::send_probes()
      * active member, on every member with carrier. */
     for (size_t i = 0; i < members_.size(); i++) {
         const Member &m = members_[i];
-        bool carrier = m.in.netdev && m.in.dp_port && m.in.netdev->get_carrier();
+        bool carrier = m.in.netdev && m.in.dp_port
+                       && (m.kernel_carrier ? *m.kernel_carrier : m.in.netdev->get_carrier());
         if (!carrier || m.admin_disabled) {
             continue;
         }
@@ -487,6 +505,7 @@ void Bond::send_peer_notifications()
 
 void Bond::link_changed()
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (config_.detect_mode == BondDetectMode::kCarrier) {
         run();
     }
@@ -964,6 +983,7 @@ void Bond::send_learning_packets()
 
 void Bond::run()
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     int64_t now = timeval::msec();
     arp_tick(now);
     update_links();
@@ -990,21 +1010,20 @@ void Bond::run()
     schedule();
 }
 
-void Bond::schedule()
+int64_t Bond::next_wake() const
 {
-    if (!loop_) {
-        return;
-    }
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     int64_t now = timeval::msec();
+    if (!configured_) {
+        return INT64_MAX;
+    }
     int64_t next = now + 1000;          /* Keep the loads fresh. */
     for (const Member &m : members_) {
         if (m.delay_expires) {
             next = std::min(next, *m.delay_expires);
         }
     }
-    if (rebalancing()) {
-        next = std::min(next, next_rebalance_);
-    }
+    next = std::min(next, next_rebalance_);
     if (config_.detect_mode == BondDetectMode::kMiimon) {
         next = std::min(next, next_miimon_);
     }
@@ -1020,7 +1039,55 @@ void Bond::schedule()
     if (igmp_remaining_) {
         next = std::min(next, next_igmp_);
     }
-    timer_.start_at(*loop_, std::max(next, now), [this] { run(); });
+    return next;
+}
+
+void Bond::tick()
+{
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    if (configured_ && timeval::msec() >= next_wake()) {
+        run();
+    }
+}
+
+void Bond::carrier_event(int ifindex, bool carrier)
+{
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    bool changed = false;
+    for (Member &m : members_) {
+        if (m.ifindex && m.ifindex == ifindex && m.kernel_carrier != carrier) {
+            m.kernel_carrier = carrier;
+            changed = true;
+        }
+    }
+    if (changed && config_.detect_mode != BondDetectMode::kMiimon) {
+        run();
+    }
+}
+
+void Bond::carrier_resync()
+{
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    for (Member &m : members_) {
+        RtnlLink link;
+        if (m.ifindex && !rtnetlink_get_link_by_index(m.ifindex, &link)) {
+            m.kernel_carrier = link.has_carrier();
+        }
+    }
+    run();
+}
+
+void Bond::schedule()
+{
+    if (BondLiveness *live = BondLiveness::get()) {
+        live->wake();
+        return;
+    }
+    if (!loop_) {
+        return;
+    }
+    int64_t now = timeval::msec();
+    timer_.start_at(*loop_, std::max(next_wake(), now), [this] { run(); });
 }
 
 void Bond::publish()
@@ -1153,6 +1220,7 @@ bool Bond::same_table(const dp::BondTable &a, const dp::BondTable &b)
 
 std::optional<EthAddr> Bond::active_member_mac() const
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (active_ < 0) {
         return std::nullopt;
     }
@@ -1161,6 +1229,7 @@ std::optional<EthAddr> Bond::active_member_mac() const
 
 BondStatus Bond::status()
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     account();
     int64_t now = timeval::msec();
     BondStatus s;
@@ -1222,6 +1291,7 @@ BondStatus Bond::status()
 
 bool Bond::set_active_member(const std::string &member, std::string *reply)
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     int i = find_member(member);
     if (i < 0) {
         *reply = "no such member";
@@ -1258,6 +1328,7 @@ bool Bond::set_active_member(const std::string &member, std::string *reply)
 
 bool Bond::enable_member(const std::string &member, bool enable, std::string *reply)
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     int i = find_member(member);
     if (i < 0) {
         *reply = "no such member";
@@ -1275,6 +1346,7 @@ bool Bond::enable_member(const std::string &member, bool enable, std::string *re
 
 bool Bond::migrate(uint32_t bucket, const std::string &member, std::string *reply)
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (!balanced_buckets()) {
         *reply = fmt::format("not a bond with buckets (mode {})", bond_mode_to_string(config_.mode));
         return false;
@@ -1312,6 +1384,7 @@ bool Bond::migrate(uint32_t bucket, const std::string &member, std::string *repl
 
 void Bond::set_lacp_negotiated(bool negotiated)
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (negotiated != lacp_negotiated_) {
         lacp_negotiated_ = negotiated;
         run();
@@ -1320,6 +1393,7 @@ void Bond::set_lacp_negotiated(bool negotiated)
 
 void Bond::set_member_lacp_enable(const std::string &member, bool may_enable)
 {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     int i = find_member(member);
     if (i >= 0 && members_[size_t(i)].lacp_enable != may_enable) {
         members_[size_t(i)].lacp_enable = may_enable;

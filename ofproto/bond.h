@@ -26,14 +26,18 @@
  * on the member that MAC now uses, tagged as the bond port's VLAN
  * configuration says; these go out at most once per 100 ms per bond.
  *
- * Threads: everything runs on the control thread, from reconfiguration,
- * device-change notifications, timers on the EventLoop, and commands. */
+ * Threads: the control thread configures the bond, runs the commands and
+ * passes on device notifications; the liveness thread (bond-liveness.h)
+ * passes on the kernel's carrier changes and runs everything timed.  A
+ * recursive mutex serializes them.  Without a liveness thread (unit tests)
+ * the timers run on the EventLoop given to the constructor. */
 #ifndef BRAID_OFPROTO_BOND_H
 #define BRAID_OFPROTO_BOND_H 1
 
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -95,10 +99,23 @@ public:
                      std::shared_ptr<MacLearning> mac_learning, uint32_t port_id);
 
     /* Sets the bridge's own port (see BondHost). */
-    void set_host(const BondHost &host) { host_ = host; }
+    void set_host(const BondHost &host)
+    {
+        std::lock_guard<std::recursive_mutex> lock(mutex_);
+        host_ = host;
+    }
 
     /* Reads every member's link state again (after a device change). */
     void link_changed();
+
+    /* The liveness path (bond-liveness.h): the kernel says device
+     * 'ifindex' has or lacks carrier; the kernel's link messages may have
+     * been lost, so ask it about every member; run if anything is due; the
+     * time (Braid clock, ms) something is next due. */
+    void carrier_event(int ifindex, bool carrier);
+    void carrier_resync();
+    void tick();
+    int64_t next_wake() const;
 
     /* Does what is due at the current time: expired delays, miimon polls,
      * rebalancing, pending learning packets.  The timers call it. */
@@ -106,7 +123,6 @@ public:
 
     const std::string &name() const { return name_; }
     uint32_t bond_id() const { return bond_id_; }
-    const BondConfig &config() const { return config_; }
 
     /* The active member's MAC (for Port.bond_active_slave), if any. */
     std::optional<EthAddr> active_member_mac() const;
@@ -152,6 +168,8 @@ private:
     struct Member {
         BondMemberInput in;
         EthAddr mac;
+        int ifindex = 0;                /* Kernel device, or 0. */
+        std::optional<bool> kernel_carrier;     /* From the liveness path. */
         bool link = false;              /* Link monitor's last reading. */
         bool link_up = false;           /* 'link', LACP and admin agree: up. */
         bool lacp_enable = true;
@@ -187,6 +205,11 @@ private:
     bool send_frame(const Member &m, std::vector<uint8_t> frame, uint16_t vlan);
     void publish();
     void schedule();
+
+    /* Guards everything below: the control thread (configuration,
+     * commands, device notifications) and the liveness thread both run
+     * the bond. */
+    mutable std::recursive_mutex mutex_;
 
     std::string bridge_;
     std::string name_;

@@ -9,6 +9,7 @@
 #include "lib/unixctl.h"
 #include "lib/util.h"
 #include "lib/vlog.h"
+#include "ofproto/bond-liveness.h"
 #include "ofproto/bond.h"
 #include "ofproto/mac-learning.h"
 #include "ofproto/ofproto.h"
@@ -54,11 +55,13 @@ Switch::Switch(EventLoop &loop) : loop_(loop), xlate_(datapath_)
     datapath_.register_commands();
     register_commands();
     Bond::register_commands();
+    liveness_ = std::make_unique<BondLiveness>();
     revalidator_.start(loop_, kRevalidateIntervalMs, [this] { revalidate_now(); });
 }
 
 Switch::~Switch()
 {
+    liveness_.reset();
     Bond::unregister_commands();
     for (const char *cmd : {"dpif/show", "fdb/show", "fdb/flush", "fdb/stats-show",
                             "fdb/stats-clear"}) {

@@ -24,6 +24,7 @@
 
 namespace braid::ofproto {
 
+class BondLiveness;
 class Ofproto;
 
 class Switch {
@@ -59,6 +60,7 @@ private:
     Xlate xlate_;
     std::vector<const Ofproto *> bridges_;
     Timer revalidator_;
+    std::unique_ptr<BondLiveness> liveness_;
 };
 
 }  // namespace braid::ofproto
