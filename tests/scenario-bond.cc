@@ -737,3 +737,20 @@ TEST_F(BondScenario, LearningPacketsAreTaggedPerTheBondsVlans)
 
 }  // namespace
 }  // namespace braid::test
+
+namespace braid::test {
+namespace {
+
+TEST_F(BondScenario, BlockMainThreadCommand)
+{
+    allowed_.push_back(std::regex("blocking the main thread for 10 ms"));
+    EXPECT_EQ(appctl_out({"debug/block-main-thread", "10"}), "blocked for 10 ms\n");
+    RunResult r = sb_.appctl({"debug/block-main-thread", "x"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_TRUE(contains(r.err, "expected a time in milliseconds")) << r.err;
+    r = sb_.appctl({"debug/block-main-thread", "60001"});
+    EXPECT_EQ(r.status, 2);
+}
+
+}  // namespace
+}  // namespace braid::test

@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "lib/coverage.h"
 #include "lib/daemon.h"
@@ -143,6 +145,22 @@ private:
                 daemon::remove_files();
                 reply.ok();
                 loop_.stop_running();
+            });
+        unixctl::register_command(
+            "debug/block-main-thread", "MSECS", 1, 1,
+            [](const unixctl::Args &args, const unixctl::Reply &reply) {
+                long long ms;
+                if (!parse_int(args[0], 0, 60000, &ms)) {
+                    reply.error("debug/block-main-thread: expected a time in milliseconds, "
+                                "0 to 60000");
+                    return;
+                }
+                /* For tests of the liveness paths: the control thread does
+                 * nothing else (no database, no commands, no device
+                 * notifications) for this long, in real time. */
+                VLOG_WARN("blocking the main thread for {} ms, as asked", ms);
+                std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+                reply.ok(fmt::format("blocked for {} ms", ms));
             });
     }
 
