@@ -129,10 +129,36 @@ uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const u
 }
 
 size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &packet,
-                   BondCounters &counters, uint32_t *ports, int out_vid)
+                   BondCounters &counters, uint32_t *ports, int out_vid, EthAddr *alb_source)
 {
     uint32_t port = 0;
     uint32_t bucket = 0;
+    if (table.alb && alb_source && key.dl_type.value() == kEthTypeArp
+        && key.dl_src == table.host_mac
+        && (key.nw_proto == kArpOpReply || key.nw_proto == kArpOpRequest)
+        && !table.enabled.empty() && key.nw_dst.value()) {
+        /* The peer (the ARP target) learns the member's MAC for us. */
+        uint32_t hash = hash_finish(hash_add(table.basis, key.nw_dst.value()), 4);
+        uint32_t member = table.enabled[hash % table.enabled.size()];
+        EthAddr mac;
+        for (size_t i = 0; i < table.members.size() && i < table.member_macs.size(); i++) {
+            if (table.members[i] == member) {
+                mac = table.member_macs[i];
+            }
+        }
+        /* A member whose own MAC is the host's (the bridge often takes
+         * its MAC from a member) is not used this way: the host's MAC must
+         * stay on the member of its bucket, or the switch would see it
+         * move. */
+        if (!mac.is_zero() && mac != table.host_mac) {
+            *alb_source = mac;
+            bucket = hash & kBondBucketMask;
+            BondCounters::add(counters.packets[bucket], 1);
+            BondCounters::add(counters.bytes[bucket], packet.size());
+            ports[0] = member;
+            return 1;
+        }
+    }
     switch (table.tx) {
     case BondTx::kDrop:
         break;
@@ -225,6 +251,13 @@ bool bond_admit(const BondTable &table, uint32_t port, const FlowKey &key, int64
     if (!enabled) {
         return drop(BondDrop::kDisabledMember);
     }
+    if (table.alb) {
+        for (size_t i = 0; i < table.members.size() && i < table.member_macs.size(); i++) {
+            if (table.members[i] == port && table.member_macs[i] == key.dl_dst) {
+                return true;    /* A peer balanced onto this member. */
+            }
+        }
+    }
     if (key.dl_dst.is_multicast()) {
         if (port != table.active && !table.all_members_active) {
             return drop(BondDrop::kMulticastBackup);
@@ -250,6 +283,47 @@ bool bond_admit(const BondTable &table, uint32_t port, const FlowKey &key, int64
         return drop(BondDrop::kWrongMember);
     }
     return true;
+}
+
+bool bond_alb_rewrite_source(DpPacket &packet, const EthAddr &mac)
+{
+    uint8_t *p = packet.data();
+    size_t size = packet.size();
+    size_t l3 = kEthHeaderLen;
+    if (size < kEthHeaderLen) {
+        return false;
+    }
+    uint16_t type = uint16_t(p[12] << 8 | p[13]);
+    if (eth_type_is_vlan(type)) {
+        if (size < kEthHeaderLen + sizeof(VlanHeader)) {
+            return false;
+        }
+        type = uint16_t(p[16] << 8 | p[17]);
+        l3 += sizeof(VlanHeader);
+    }
+    if (type != kEthTypeArp || size < l3 + sizeof(ArpHeader)) {
+        return false;
+    }
+    std::memcpy(p + 6, mac.b.data(), 6);
+    std::memcpy(p + l3 + 8, mac.b.data(), 6);      /* Sender hardware address. */
+    return true;
+}
+
+bool bond_alb_rx(const BondTable &table, uint32_t port, FlowKey &key, DpPacket &packet)
+{
+    if (!table.alb || key.dl_dst == table.host_mac) {
+        return false;
+    }
+    for (size_t i = 0; i < table.members.size() && i < table.member_macs.size(); i++) {
+        if (table.members[i] == port && table.member_macs[i] == key.dl_dst) {
+            if (packet.size() >= kEthHeaderLen) {
+                std::memcpy(packet.data(), table.host_mac.b.data(), 6);
+                key.dl_dst = table.host_mac;
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 void bond_monitor_rx(const BondTable &table, uint32_t port, const FlowKey &key, int64_t now_ms,

@@ -116,6 +116,17 @@ struct BondTable {
     bool monitor = false;
     bool filter = false;
     std::vector<uint32_t> members;              /* Every member's port. */
+
+    /* balance-alb receive balancing.  ARP requests and replies that the
+     * bridge's own port (MAC 'host_mac') sends leave on the member that the
+     * peer's address (the ARP target) hashes to, with that member's MAC as
+     * Ethernet source and ARP sender, so the peer sends to that member (a
+     * broadcast request may also move bystanders that know us onto that
+     * member, which costs balance, not reachability); a frame received for
+     * a member's MAC goes on as one for 'host_mac'. */
+    bool alb = false;
+    EthAddr host_mac;
+    std::vector<EthAddr> member_macs;           /* Parallel to 'members'. */
     std::vector<be32> arp_targets;
     std::vector<In6Addr> ns_targets;
 };
@@ -163,9 +174,23 @@ struct BondCounters {
 /* The members a packet goes to: at most one, except broadcast.  Returns
  * the number of ports written to 'ports' (which has room for all enabled
  * members), counting the packet on its bucket in 'counters'.  'out_vid' is
- * as for bond_hash(); the bond_output action carries it. */
+ * as for bond_hash(); the bond_output action carries it.  For a balance-alb
+ * ARP from the host, sets '*alb_source' (if not null) to the MAC the frame
+ * must carry (see bond_alb_rewrite_source()), else leaves it alone. */
 size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &packet,
-                   BondCounters &counters, uint32_t *ports, int out_vid = -1);
+                   BondCounters &counters, uint32_t *ports, int out_vid = -1,
+                   EthAddr *alb_source = nullptr);
+
+/* For balance-alb: rewrites the Ethernet source and the ARP sender address
+ * of ARP frame 'packet' to 'mac' (what bond_choose() asked for in
+ * '*alb_source').  Returns false, changing nothing, if 'packet' is not a
+ * whole ARP frame (with up to one VLAN tag). */
+bool bond_alb_rewrite_source(DpPacket &packet, const EthAddr &mac);
+
+/* For balance-alb: if 'key' is a frame received on member 'port' for that
+ * member's own MAC, rewrites its destination (in 'packet' and 'key') to the
+ * table's host MAC and returns true. */
+bool bond_alb_rx(const BondTable &table, uint32_t port, FlowKey &key, DpPacket &packet);
 
 /* Whether a frame with key 'key' received on member port 'port' of
  * 'table' passes the receive rules at time 'now_ms'; if not, counts the

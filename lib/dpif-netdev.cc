@@ -165,13 +165,15 @@ public:
         }
     }
 
-    void output(uint32_t port, const DpPacket &packet)
+    /* Queues a copy of 'packet' on 'port'; returns the copy (which the
+     * caller may still edit), or null if there is no such port. */
+    DpPacket *output(uint32_t port, const DpPacket &packet)
     {
         auto it = queues_.find(port);
         if (it == queues_.end()) {
             COVERAGE_INC(datapath_drop_no_such_port);
             drops_.store(drops_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-            return;
+            return nullptr;
         }
         TxQueue &q = it->second;
         if (q.batch.full()) {
@@ -180,6 +182,7 @@ public:
         DpPacket *copy = q.buffers[q.batch.count].get();
         copy->copy_from(packet);
         q.batch.add(copy);
+        return copy;
     }
 
     void bond_output(uint32_t bond, uint16_t vid, const FlowKey &key, const DpPacket &packet)
@@ -193,12 +196,18 @@ public:
             return;
         }
         uint32_t ports[kMaxBondMembers];
-        size_t n = bond_choose(*table, key, packet, *counters, ports, vid);
+        EthAddr alb_source;
+        bool alb = table->alb;
+        size_t n = bond_choose(*table, key, packet, *counters, ports, vid,
+                               alb ? &alb_source : nullptr);
         if (!n) {
             drops_.store(drops_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         }
         for (size_t i = 0; i < n; i++) {
-            output(ports[i], packet);
+            DpPacket *copy = output(ports[i], packet);
+            if (alb && copy && !alb_source.is_zero()) {
+                bond_alb_rewrite_source(*copy, alb_source);
+            }
         }
     }
 
@@ -494,6 +503,9 @@ void Datapath::pmd_main(Pmd &pmd)
                     COVERAGE_INC(datapath_drop_bond_rx);
                     pmd.add(pmd.drops, 1);
                     continue;
+                }
+                if (rx_bond && rx_bond->alb) {
+                    bond_alb_rx(*rx_bond, port->port_no, key, packet);
                 }
                 uint32_t hash = flow_key_hash(key);
                 bool emc_hit;

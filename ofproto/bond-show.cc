@@ -196,6 +196,10 @@ void append_braid_part(std::string &s, const BondStatus &b)
                        "tx {} packets {} bytes, prio {}, arp missed {}\n",
                        m->name, m->carrier ? "up" : "down", bool_text(m->admin_disabled),
                        m->link_failures, m->tx_packets, m->tx_bytes, m->prio, m->arp_missed);
+        if (m->alb_mac) {
+            s.pop_back();
+            fmt::format_to(out, ", alb mac {}\n", m->alb_mac->to_string());
+        }
     }
 }
 

@@ -50,8 +50,9 @@
  *          (every reason of dp::BondDrop, zeros included, named by
  *          bond_drop_to_string())
  *   braid: member p1: carrier up, admin-disabled false, link failures 1,
- *          tx 123 packets 4567 bytes, prio 0, arp missed 0
- *          (one line per member, in the same order as above)
+ *          tx 123 packets 4567 bytes, prio 0, arp missed 0[, alb mac M]
+ *          (one line per member, in the same order as above; "alb mac"
+ *          in balance-alb: the MAC that peers balanced onto it learn) 
  *
  * (The lines wrapped above are single lines in the output.)
  *

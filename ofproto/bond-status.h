@@ -40,6 +40,9 @@ struct BondMemberStatus {
     /* ARP/NS monitor (0 when not used). */
     uint32_t arp_missed = 0;            /* Intervals in a row without a valid reply. */
 
+    /* balance-alb: the MAC that peers balanced onto this member learn. */
+    std::optional<EthAddr> alb_mac;
+
     /* Transmit counters from the datapath (sums over the member's buckets
      * plus non-bucket modes), and the bucket loads: (bucket, EWMA bytes)
      * for the buckets assigned to it, heaviest first. */

@@ -18,6 +18,7 @@
 
 #include "lib/coverage.h"
 #include "lib/dpif-netdev.h"
+#include "lib/hash.h"
 #include "lib/packet-compose.h"
 #include "lib/rtnetlink.h"
 #include "lib/timeval.h"
@@ -581,6 +582,12 @@ void Bond::set_enabled(Member &m, bool enabled)
         m.link_failures++;
         VLOG_INFO("bond {}: member {}: disabled", name_, m.in.name);
         learning_pending_ = true;
+        if (config_.mode == BondMode::kBalanceAlb) {
+            /* Peers that were sending to this member's MAC learn the
+             * bridge's own MAC again from the gratuitous ARPs. */
+            notif_remaining_ = std::max<uint32_t>(1, config_.num_peer_notif);
+            next_notif_ = timeval::msec();
+        }
     }
 }
 
@@ -896,6 +903,24 @@ void Bond::rebalance()
     }
 }
 
+EthAddr Bond::alb_mac(const Member &m) const
+{
+    /* Not the device's own address: the kernel would take frames for it
+     * into its own IP stack as well, and answer them itself.  A locally
+     * administered address made from the bridge's and the member's name
+     * instead, the same after every restart. */
+    EthAddr mac = host_.mac;
+    uint32_t h = hash_bytes(m.in.name.data(), m.in.name.size(), 0x616c62);
+    mac.b[0] = uint8_t((mac.b[0] | 0x02) & ~0x01);
+    mac.b[3] ^= uint8_t(h >> 16);
+    mac.b[4] ^= uint8_t(h >> 8);
+    mac.b[5] ^= uint8_t(h | 1);
+    if (mac == host_.mac) {
+        mac.b[5] ^= 0x80;
+    }
+    return mac;
+}
+
 const std::set<Bond *> &Bond::all()
 {
     return all_bonds();
@@ -1116,6 +1141,12 @@ void Bond::publish()
         int m = bucket_member_[b];
         t->buckets[b] = m >= 0 ? members_[size_t(m)].in.dp_port : 0;
     }
+    for (const Member &m : members_) {
+        if (m.in.dp_port) {
+            t->member_macs.push_back(alb_mac(m));
+        }
+    }
+    t->host_mac = host_.mac;
     t->monitor = arp_monitor();
     t->filter = unsigned(config_.arp_validate) & 4u;
     t->members = ports;
@@ -1183,6 +1214,7 @@ void Bond::publish()
         t->rx = dp::BondRx::kEnabled;
         break;
     }
+    t->alb = mode == BondMode::kBalanceAlb && !host_.mac.is_zero();
     if (lacp_on && lacp_negotiated_) {
         t->rx = dp::BondRx::kEnabled;
         t->dst_bucket_rule = false;
@@ -1215,7 +1247,8 @@ bool Bond::same_table(const dp::BondTable &a, const dp::BondTable &b)
            && a.dst_bucket_rule == b.dst_bucket_rule && a.prev_buckets == b.prev_buckets
            && a.prev_basis == b.prev_basis && a.grace_until == b.grace_until
            && a.monitor == b.monitor && a.filter == b.filter && a.members == b.members
-           && a.arp_targets == b.arp_targets && a.ns_targets == b.ns_targets;
+           && a.arp_targets == b.arp_targets && a.ns_targets == b.ns_targets
+           && a.alb == b.alb && a.host_mac == b.host_mac && a.member_macs == b.member_macs;
 }
 
 std::optional<EthAddr> Bond::active_member_mac() const
@@ -1270,6 +1303,9 @@ BondStatus Bond::status()
         }
         ms.link_failures = m.link_failures;
         ms.arp_missed = arp_monitor() ? m.arp_missed : 0;
+        if (config_.mode == BondMode::kBalanceAlb && !host_.mac.is_zero()) {
+            ms.alb_mac = alb_mac(m);
+        }
         if (m.in.netdev) {
             NetdevStats st;
             if (!m.in.netdev->get_stats(&st)) {

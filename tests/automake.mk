@@ -81,6 +81,7 @@ tests_system_tests_SOURCES = \
 	tests/frame-builder.h \
 	tests/sandbox.cc \
 	tests/sandbox.h \
+	tests/system-bond.cc \
 	tests/system-bridge.cc \
 	tests/system-main.cc \
 	tests/system-netdev.cc \

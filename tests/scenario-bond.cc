@@ -754,3 +754,95 @@ TEST_F(BondScenario, BlockMainThreadCommand)
 
 }  // namespace
 }  // namespace braid::test
+
+namespace braid::test {
+namespace {
+
+/* balance-alb: the bridge's own ARP goes out with a member's MAC, chosen
+ * per peer, and frames for a member's MAC reach the bridge's port; a VM's
+ * frames are never rewritten. */
+TEST_F(BondScenario, AlbBalancesTheHostsArpByPeer)
+{
+    add_port("vm");
+    vsctl({"set", "Interface", "br0", "options:tx_pcap=" + sb_.path("br0.pcap")});
+    add_bond("bond0", {"a", "b"}, {"other_config:bond-mode=balance-alb"});
+    auto mac_of = [&](const std::string &iface) {
+        std::string s = vsctl({"get", "Interface", iface, "mac_in_use"}).out;
+        s.erase(std::remove(s.begin(), s.end(), '"'), s.end());
+        s.erase(std::remove(s.begin(), s.end(), '\n'), s.end());
+        return *EthAddr::parse(s);
+    };
+    EthAddr host = mac_of("br0");
+    /* Each member's balancing MAC, as bond/show tells it. */
+    auto alb_mac_of = [&](const std::string &member) {
+        std::smatch m;
+        std::string s = show();
+        EXPECT_TRUE(std::regex_search(s, m, std::regex("braid: member " + member
+                                                       + ":.*, alb mac ([0-9a-f:]{17})")))
+            << s;
+        return EthAddr::parse(m.size() > 1 ? std::string(m[1]) : "").value_or(EthAddr{});
+    };
+    EthAddr ma = alb_mac_of("a"), mb = alb_mac_of("b");
+    ASSERT_NE(ma, mb);
+    ASSERT_FALSE(ma.is_zero());
+    EXPECT_NE(ma, mac_of("a")) << "not the device's own MAC";
+    EXPECT_NE(ma, host);
+    EXPECT_NE(mb, host);
+
+    /* ARP replies from the host to 40 peers. */
+    std::vector<Bytes> replies;
+    for (int i = 0; i < 40; i++) {
+        replies.push_back(concat({eth(kEthTypeArp, mac(uint8_t(100 + i)), host),
+                                  arp(kArpOpReply, host, ip4(10, 0, 0, 1), mac(uint8_t(100 + i)),
+                                      ip4(10, 0, 1, uint8_t(i)))}));
+    }
+    inject("br0", replies);
+    std::vector<Bytes> on_a = sent_data("a"), on_b = sent_data("b");
+    EXPECT_EQ(on_a.size() + on_b.size(), 40u);
+    EXPECT_GT(on_a.size(), 5u) << "spread over both members";
+    EXPECT_GT(on_b.size(), 5u);
+    for (const auto &[frames, m] : {std::pair{on_a, ma}, std::pair{on_b, mb}}) {
+        for (const Bytes &f : frames) {
+            FlowKey key{};
+            flow_extract(f, key);
+            EXPECT_EQ(key.dl_src, m) << "Ethernet source is the member's MAC";
+            EXPECT_EQ(key.arp_sha, m) << "so is the ARP sender";
+        }
+    }
+    /* The same peer always gets the same member. */
+    bool peer0_on_a = false;
+    for (const Bytes &f : on_a) {
+        FlowKey k{};
+        flow_extract(f, k);
+        peer0_on_a |= k.dl_dst == mac(100);
+    }
+    inject("br0", {replies[0]});
+    EXPECT_EQ(sent_data("a").size(), on_a.size() + (peer0_on_a ? 1 : 0));
+    EXPECT_EQ(sent_data("b").size(), on_b.size() + (peer0_on_a ? 0 : 1));
+
+    /* A peer that learned b's MAC sends to it: the frame reaches br0,
+     * addressed to the host's MAC. */
+    Bytes to_b = udp_frame(mac(120), mb, 5, 6);
+    inject("b", {to_b});
+    std::vector<Bytes> at_host = sent("br0");
+    ASSERT_FALSE(at_host.empty());
+    FlowKey key{};
+    flow_extract(at_host.back(), key);
+    EXPECT_EQ(key.dl_dst, host);
+    EXPECT_EQ(key.dl_src, mac(120));
+
+    /* A VM's ARP is not rewritten. */
+    Bytes vm_arp = concat({eth(kEthTypeArp, mac(130), mac(1)),
+                           arp(kArpOpReply, mac(1), ip4(10, 0, 0, 5), mac(130),
+                               ip4(10, 0, 1, 7))});
+    size_t before = sent_data("a").size() + sent_data("b").size();
+    inject("vm", {vm_arp});
+    std::vector<Bytes> all = sent_data("a");
+    std::vector<Bytes> more = sent_data("b");
+    all.insert(all.end(), more.begin(), more.end());
+    ASSERT_EQ(all.size(), before + 1);
+    EXPECT_NE(std::find(all.begin(), all.end(), vm_arp), all.end()) << "sent unchanged";
+}
+
+}  // namespace
+}  // namespace braid::test
