@@ -56,44 +56,54 @@ const char *bond_drop_to_string(BondDrop reason)
     return "unknown";
 }
 
+/* Mixes 'x' and 'basis' into 32 well-spread bits (a 64-bit multiply,
+ * xor-shift finalizer): short enough to run per packet. */
+inline uint32_t mix64(uint64_t x, uint32_t basis)
+{
+    x ^= uint64_t(basis) * 0x9e3779b97f4a7c15ULL;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 32;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return uint32_t(x >> 32);
+}
+
 uint32_t bond_hash_mac(const EthAddr &mac, uint16_t vlan, uint32_t basis)
 {
-    return hash_mac_vlan(mac, vlan, basis);
+    return mix64(mac.to_u64() | uint64_t(vlan & kVlanVidMask) << 48, basis);
 }
 
 uint32_t bond_hash_symmetric_l34(const FlowKey &key, uint32_t basis)
 {
     /* Each source/destination pair enters as its XOR, which is the same in
-     * both directions; two rounds of mixing are enough to pick one of 256
-     * buckets, and this runs per packet.  IP packets hash their addresses,
-     * protocol and (TCP, UDP, SCTP, not later fragments) ports; anything
-     * else hashes its MAC addresses and EtherType. */
+     * both directions, and the result gets one mixing round: enough to
+     * pick one of 256 buckets, and short, as it runs per packet.  IP
+     * packets hash their addresses, protocol and (TCP, UDP, SCTP, not
+     * later fragments) ports; anything else its MAC addresses and
+     * EtherType. */
     uint16_t type = key.dl_type.value();
-    uint32_t hash = basis;
-    bool is_ip = true;
-    if (type == kEthTypeIpv4) {
-        hash = hash_add(hash, key.nw_src.value() ^ key.nw_dst.value());
-    } else if (type == kEthTypeIpv6) {
-        uint64_t a[2], b[2];
-        std::memcpy(a, key.ipv6_src.b.data(), 16);
-        std::memcpy(b, key.ipv6_dst.b.data(), 16);
-        hash = hash_add64(hash, (a[0] ^ b[0]) ^ ((a[1] ^ b[1]) * 0x9e3779b97f4a7c15ULL));
-    } else {
-        is_ip = false;
-        hash = hash_add64(hash, key.dl_src.to_u64() ^ key.dl_dst.to_u64());
-    }
-    uint32_t last = uint32_t(type) << 16;
-    if (is_ip) {
-        last |= uint32_t(key.nw_proto) << 8;
+    uint64_t word;
+    if (type == kEthTypeIpv4 || type == kEthTypeIpv6) {
+        uint32_t addrs;
+        if (type == kEthTypeIpv4) {
+            addrs = key.nw_src.value() ^ key.nw_dst.value();
+        } else {
+            uint32_t a[4], b[4];
+            std::memcpy(a, key.ipv6_src.b.data(), 16);
+            std::memcpy(b, key.ipv6_dst.b.data(), 16);
+            addrs = (a[0] ^ b[0]) ^ ((a[1] ^ b[1]) * 0x01000193u) ^ ((a[2] ^ b[2]) * 0x0100019bu)
+                    ^ ((a[3] ^ b[3]) * 0x010001a3u);
+        }
+        uint32_t ports = 0;
         if (!(key.nw_frag & kFlowFragLater)
             && (key.nw_proto == kIpProtoTcp || key.nw_proto == kIpProtoUdp
                 || key.nw_proto == kIpProtoSctp)) {
-            uint32_t ports = uint32_t(key.tp_src.value() ^ key.tp_dst.value());
-            hash = hash_add(hash, ports);
+            ports = uint32_t(key.tp_src.value() ^ key.tp_dst.value());
         }
+        word = uint64_t(addrs) << 32 | uint64_t(ports) << 8 | key.nw_proto;
+    } else {
+        word = (key.dl_src.to_u64() ^ key.dl_dst.to_u64()) ^ uint64_t(type) << 48;
     }
-    hash = hash_add(hash, last);
-    return hash_finish(hash, 8);
+    return mix64(word, basis);
 }
 
 uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame)
@@ -181,16 +191,24 @@ size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &p
         break;
     }
     case BondTx::kRoundRobin: {
-        size_t n = table.enabled.size();
+        uint32_t n = uint32_t(table.enabled.size());
         if (n) {
-            uint64_t i;
+            uint32_t i;
             if (table.packets_per_member) {
-                i = counters.rr_next++ / table.packets_per_member;
+                /* No division per packet: the position wraps by hand. */
+                if (counters.rr_index >= n) {
+                    counters.rr_index = 0;
+                }
+                i = counters.rr_index;
+                if (++counters.rr_count >= table.packets_per_member) {
+                    counters.rr_count = 0;
+                    counters.rr_index = i + 1 < n ? i + 1 : 0;
+                }
             } else {
-                i = next_random(counters.rng) >> 32;
+                i = uint32_t((next_random(counters.rng) >> 32) * n >> 32);
             }
-            port = table.enabled[i % n];
-            bucket = uint32_t(i % n) & kBondBucketMask;
+            port = table.enabled[i];
+            bucket = i & kBondBucketMask;
         }
         break;
     }

@@ -162,7 +162,8 @@ struct BondCounters {
     std::array<std::atomic<int64_t>, kMaxBondMembers> last_rx{};
     std::array<std::array<std::atomic<int64_t>, kBondMaxTargets>, kMaxBondMembers>
         last_target_rx{};
-    uint64_t rr_next = 0;                       /* Round robin position. */
+    uint32_t rr_index = 0;                      /* Round robin: the member, */
+    uint32_t rr_count = 0;                      /* and packets sent on it. */
     uint64_t rng = 0x9e3779b97f4a7c15ULL;       /* For packets_per_member 0. */
 
     static void add(std::atomic<uint64_t> &c, uint64_t n)
