@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/flow.h"
+#include "lib/dp-bond.h"
 #include "lib/hash.h"
 #include "lib/pcap-file.h"
 #include "lib/xmit-hash.h"
@@ -507,7 +508,7 @@ TEST_F(BondScenario, Commands)
 
     /* migrate and hash. */
     std::string h = appctl_out({"bond/hash", "02:00:00:00:00:01", "0", "0"});
-    uint32_t want = hash_mac_vlan(mac(1), 0, 0) & 0xff;
+    uint32_t want = dp::bond_hash_mac(mac(1), 0, 0) & 0xff;
     EXPECT_EQ(h, fmt::format("{}\n", want));
     EXPECT_EQ(appctl_out({"bond/hash", "02:00:00:00:00:01"}), h);
     EXPECT_EQ(appctl_out({"bond/migrate", "bond0", std::to_string(want + 256), "a"}),
