@@ -56,22 +56,6 @@ const char *bond_drop_to_string(BondDrop reason)
     return "unknown";
 }
 
-/* Mixes 'x' and 'basis' into 32 well-spread bits (a 64-bit multiply,
- * xor-shift finalizer): short enough to run per packet. */
-inline uint32_t mix64(uint64_t x, uint32_t basis)
-{
-    x ^= uint64_t(basis) * 0x9e3779b97f4a7c15ULL;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 32;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return uint32_t(x >> 32);
-}
-
-uint32_t bond_hash_mac(const EthAddr &mac, uint16_t vlan, uint32_t basis)
-{
-    return mix64(mac.to_u64() | uint64_t(vlan & kVlanVidMask) << 48, basis);
-}
-
 uint32_t bond_hash_symmetric_l34(const FlowKey &key, uint32_t basis)
 {
     /* Each source/destination pair enters as its XOR, which is the same in
@@ -103,13 +87,36 @@ uint32_t bond_hash_symmetric_l34(const FlowKey &key, uint32_t basis)
     } else {
         word = (key.dl_src.to_u64() ^ key.dl_dst.to_u64()) ^ uint64_t(type) << 48;
     }
-    return mix64(word, basis);
+    return bond_mix64(word, basis);
 }
 
 uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame)
 {
     return bond_hash(table, key, frame, -1);
 }
+
+namespace {
+
+/* The Linux policies, out of line: vlan+srcmac needs a key of its own. */
+[[gnu::noinline]] uint32_t policy_hash(const BondTable &table, const FlowKey &key,
+                                       std::span<const uint8_t> frame, int out_vid)
+{
+    if (table.policy == XmitHashPolicy::kEncap23 || table.policy == XmitHashPolicy::kEncap34) {
+        return xmit_hash_frame(table.policy, frame, key);
+    }
+    if (table.policy == XmitHashPolicy::kVlanSrcMac) {
+        /* The VID of the frame as it leaves, as Linux sees the tag. */
+        FlowKey k = key;
+        uint16_t vid = out_vid >= 0 ? uint16_t(out_vid) : frame_vid(frame);
+        k.n_vlans = vid ? 1 : 0;
+        k.vlans[0].tci = be16::from_host(vid);
+        k.vlans[0].tpid = be16::from_host(vid ? kEthTypeVlan8021Q : 0);
+        return xmit_hash(table.policy, k);
+    }
+    return xmit_hash(table.policy, key);
+}
+
+}  // namespace
 
 uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame,
                    int out_vid)
@@ -121,19 +128,7 @@ uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const u
     case BondHash::kSymmetricL34:
         return bond_hash_symmetric_l34(key, table.basis);
     case BondHash::kPolicy:
-        if (table.policy == XmitHashPolicy::kEncap23 || table.policy == XmitHashPolicy::kEncap34) {
-            return xmit_hash_frame(table.policy, frame, key);
-        }
-        if (table.policy == XmitHashPolicy::kVlanSrcMac) {
-            /* The VID of the frame as it leaves, as Linux sees the tag. */
-            FlowKey k = key;
-            uint16_t vid = out_vid >= 0 ? uint16_t(out_vid) : frame_vid(frame);
-            k.n_vlans = vid ? 1 : 0;
-            k.vlans[0].tci = be16::from_host(vid);
-            k.vlans[0].tpid = be16::from_host(vid ? kEthTypeVlan8021Q : 0);
-            return xmit_hash(table.policy, k);
-        }
-        return xmit_hash(table.policy, key);
+        return policy_hash(table, key, frame, out_vid);
     }
     return 0;
 }

@@ -23,6 +23,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -144,9 +145,32 @@ uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const u
 uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame,
                    int out_vid);
 
+/* Mixes 'x' and 'basis' into 32 well-spread bits (a 64-bit multiply,
+ * xor-shift finalizer): short enough to run per packet. */
+inline uint32_t bond_mix64(uint64_t x, uint32_t basis) noexcept
+{
+    x ^= uint64_t(basis) * 0x9e3779b97f4a7c15ULL;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 32;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return uint32_t(x >> 32);
+}
+
 /* The SLB hash of (mac, vlan) with 'basis', as bond/hash prints it (the
- * bucket is the low 8 bits). */
-uint32_t bond_hash_mac(const EthAddr &mac, uint16_t vlan, uint32_t basis);
+ * bucket is the low 8 bits): the six octets as they lie in memory, the VLAN
+ * id above them, mixed. */
+inline uint32_t bond_hash_mac(const EthAddr &mac, uint16_t vlan, uint32_t basis) noexcept
+{
+    /* Two loads straight into registers: assembling the word in memory
+     * from a 4- and a 2-byte store would stall the 8-byte load that
+     * follows (no store forwarding). */
+    uint32_t lo;
+    uint16_t hi;
+    std::memcpy(&lo, mac.b.data(), 4);
+    std::memcpy(&hi, mac.b.data() + 4, 2);
+    uint64_t word = lo | uint64_t(hi) << 32 | uint64_t(vlan & kVlanVidMask) << 48;
+    return bond_mix64(word, basis);
+}
 
 /* The symmetric L3/L4 hash of balance-tcp: the same for both directions of
  * a connection. */
