@@ -139,8 +139,13 @@ std::vector<be32> device_igmp_groups(const std::string &iface)
 
 }  // namespace
 
-Bond::Bond(std::string bridge, std::string name, dp::Datapath *datapath, EventLoop *loop)
-    : bridge_(std::move(bridge)), name_(std::move(name)), datapath_(datapath), loop_(loop)
+Bond::Bond(std::string bridge, std::string name, dp::Datapath *datapath, EventLoop *loop,
+           std::function<void()> status_changed)
+    : bridge_(std::move(bridge)),
+      name_(std::move(name)),
+      datapath_(datapath),
+      loop_(loop),
+      status_changed_(std::move(status_changed))
 {
     bucket_member_.fill(-1);
     bond_id_ = datapath_ ? datapath_->add_bond() : 0;
@@ -649,7 +654,9 @@ void Bond::choose_active()
     active_ = next;
     learning_pending_ = true;
     /* The bridge writes the new Port.bond_active_slave. */
-    Netdev::notify_devices_changed();
+    if (status_changed_) {
+        status_changed_();
+    }
     if (next >= 0 && (config_.mode == BondMode::kActiveBackup || config_.mode == BondMode::kBalanceTlb
                       || config_.mode == BondMode::kBalanceAlb)) {
         notif_remaining_ = config_.num_peer_notif;
@@ -1346,7 +1353,9 @@ bool Bond::set_active_member(const std::string &member, std::string *reply)
     failovers_++;
     restore_mac_ = members_[size_t(i)].mac;
     learning_pending_ = true;
-    Netdev::notify_devices_changed();
+    if (status_changed_) {
+        status_changed_();
+    }
     if (config_.mode == BondMode::kActiveBackup || config_.mode == BondMode::kBalanceTlb
         || config_.mode == BondMode::kBalanceAlb) {
         notif_remaining_ = config_.num_peer_notif;

@@ -36,6 +36,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -84,8 +85,12 @@ class Bond {
 public:
     /* A bond named 'name' on bridge 'bridge'.  'datapath' (may be null in
      * unit tests) receives the tables; 'loop' (may be null) runs the
-     * timers, otherwise the owner calls run() itself. */
-    Bond(std::string bridge, std::string name, dp::Datapath *datapath, EventLoop *loop);
+     * timers when there is no liveness thread, otherwise the owner calls
+     * run() itself; 'status_changed' (may be empty) is called, from any
+     * thread, when the active member changes, so that the owner writes
+     * Port.bond_active_slave. */
+    Bond(std::string bridge, std::string name, dp::Datapath *datapath, EventLoop *loop,
+         std::function<void()> status_changed = {});
     ~Bond();
     Bond(const Bond &) = delete;
     Bond &operator=(const Bond &) = delete;
@@ -216,6 +221,7 @@ private:
     std::string name_;
     dp::Datapath *datapath_;
     EventLoop *loop_;
+    std::function<void()> status_changed_;  /* The active member changed. */
     uint32_t bond_id_ = 0;
 
     BondConfig config_;

@@ -416,9 +416,13 @@ void Ofproto::configure_bonds()
         keep.insert(port.name);
         std::unique_ptr<Bond> &bond = bonds_[port.name];
         if (!bond) {
-            bond = std::make_unique<Bond>(name_, port.name,
-                                          switch_ ? &switch_->datapath() : nullptr,
-                                          switch_ ? &switch_->loop() : nullptr);
+            Switch *sw = switch_;
+            std::function<void()> status;
+            if (sw) {
+                status = [sw] { sw->status_changed(); };
+            }
+            bond = std::make_unique<Bond>(name_, port.name, sw ? &sw->datapath() : nullptr,
+                                          sw ? &sw->loop() : nullptr, std::move(status));
         }
         std::vector<BondMemberInput> members;
         for (const InterfaceSettings &is : port.interfaces) {

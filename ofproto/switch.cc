@@ -124,6 +124,24 @@ void Switch::publish(const std::vector<const Ofproto *> &bridges)
     xlate_.publish(config);
 }
 
+void Switch::set_status_listener(std::function<void()> fn)
+{
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    status_listener_ = std::move(fn);
+}
+
+void Switch::status_changed()
+{
+    std::function<void()> fn;
+    {
+        std::lock_guard<std::mutex> lock(status_mutex_);
+        fn = status_listener_;
+    }
+    if (fn) {
+        fn();
+    }
+}
+
 void Switch::revalidate_now()
 {
     std::shared_ptr<const XlateConfig> config = xlate_.config();

@@ -14,7 +14,9 @@
 #ifndef BRAID_OFPROTO_SWITCH_H
 #define BRAID_OFPROTO_SWITCH_H 1
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,12 @@ public:
      * call). */
     void publish(const std::vector<const Ofproto *> &bridges);
 
+    /* 'fn' is called, from any thread, when state that the database shows
+     * changed outside reconfiguration (a bond's active member); null to
+     * stop.  status_changed() calls it. */
+    void set_status_listener(std::function<void()> fn);
+    void status_changed();
+
     /* One revalidator pass (the timer runs it every second). */
     void revalidate_now();
 
@@ -61,6 +69,8 @@ private:
     std::vector<const Ofproto *> bridges_;
     Timer revalidator_;
     std::unique_ptr<BondLiveness> liveness_;
+    std::mutex status_mutex_;
+    std::function<void()> status_listener_;         /* Guarded by status_mutex_. */
 };
 
 }  // namespace braid::ofproto

@@ -61,9 +61,9 @@ Bytes garp(EthAddr src)
 
 Bytes udp_frame(EthAddr src, EthAddr dst, uint16_t sport, uint16_t dport)
 {
+    Bytes l4 = udp(sport, dport, 8);
     return concat({eth(kEthTypeIpv4, dst, src),
-                   ipv4_frame(kIpProtoUdp, udp(sport, dport, 8), ip4(10, 0, 0, 1),
-                              ip4(10, 0, 0, 2))});
+                   ipv4(kIpProtoUdp, l4.size(), ip4(10, 0, 0, 1), ip4(10, 0, 0, 2)), l4});
 }
 
 class BondScenario : public ::testing::Test {
@@ -843,6 +843,151 @@ TEST_F(BondScenario, AlbBalancesTheHostsArpByPeer)
     all.insert(all.end(), more.begin(), more.end());
     ASSERT_EQ(all.size(), before + 1);
     EXPECT_NE(std::find(all.begin(), all.end(), vm_arp), all.end()) << "sent unchanged";
+}
+
+}  // namespace
+}  // namespace braid::test
+
+namespace braid::test {
+namespace {
+
+/* Failover swaps the bond's table under the cached flows: no upcall, no
+ * revalidation; and the megaflow that outputs to the bond matches no L4
+ * field for it. */
+TEST_F(BondScenario, FailoverKeepsTheFlowCache)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"bond_mode=balance-slb"});
+    inject("a", {broadcast(mac(200))});         /* The remote MAC, on the bond. */
+    Bytes f1 = udp_frame(mac(1), mac(200), 1000, 53);
+    Bytes f2 = udp_frame(mac(1), mac(200), 2000, 53);
+    inject("vm", {f1, f2});
+    std::string flows = appctl_out({"dpctl/dump-flows"});
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(flows, m, std::regex("in_port\\(\\d+\\),eth\\(src=02:00:00:00:00:01,"
+                                                       "dst=02:00:00:00:00:c8\\)[^\n]*"
+                                                       "actions:bond_output\\(0\\)\n")))
+        << flows;
+    EXPECT_FALSE(contains(m[0], "udp")) << m[0];
+    EXPECT_FALSE(contains(m[0], "ipv4")) << m[0];
+    ASSERT_EQ(sb_.appctl({"dpif-netdev/pmd-stats-clear"}).status, 0);
+
+    /* Lose the member that carried the VM; the next frames take the other
+     * one through the same cached flow. */
+    std::string used = sent_data("a").empty() ? "b" : "a";
+    std::string other = used == "a" ? "b" : "a";
+    size_t before = sent_data(other).size();
+    carrier(used, false);
+    inject("vm", {f1, f2});
+    EXPECT_EQ(sent_data(other).size(), before + 2);
+    std::string stats = appctl_out({"dpif-netdev/pmd-stats-show"});
+    EXPECT_TRUE(contains(stats, "  miss with success upcall: 0\n")) << stats;
+    EXPECT_TRUE(contains(stats, "  emc hits: 2\n")) << stats;
+}
+
+/* miimon: the carrier is read every bond-miimon-interval, not on change. */
+TEST_F(BondScenario, MiimonPollsTheCarrier)
+{
+    add_bond("bond0", {"a", "b"}, {"other_config:bond-detect-mode=miimon",
+                                   "other_config:bond-miimon-interval=100"});
+    warp(100);
+    carrier("b", false);
+    EXPECT_TRUE(contains(show(), "member b: enabled\n")) << "not polled yet\n" << show();
+    warp(100);
+    EXPECT_TRUE(contains(show(), "member b: disabled\n")) << show();
+    carrier("b", true);
+    warp(100);
+    EXPECT_TRUE(contains(show(), "member b: enabled\n")) << show();
+    EXPECT_TRUE(contains(appctl_out({"bond/show-linux", "bond0"}),
+                         "MII Polling Interval (ms): 100\n"));
+}
+
+/* bond-arp-all-targets=all: with validation, every target must answer. */
+TEST_F(BondScenario, ArpMonitorAllTargets)
+{
+    add_bond("bond0", {"a", "b"}, {"other_config:bond-primary=a"});
+    vsctl({"set", "Port", "bond0", "other_config:bond-detect-mode=arp",
+           "other_config:bond-arp-interval=100",
+           "other_config:bond-arp-ip-targets=10.0.0.9,10.0.0.10",
+           "other_config:bond-arp-validate=active", "other_config:bond-arp-all-targets=all"});
+    auto reply_from = [](be32 ip, EthAddr src) {
+        return concat({eth(kEthTypeArp, kEthAddrBroadcast, src),
+                       arp(kArpOpReply, src, ip, EthAddr{}, ip4(10, 0, 0, 1))});
+    };
+    /* Only one target answers: with "all", the active member goes down. */
+    for (int i = 0; i < 6; i++) {
+        warp(100);
+        inject("a", {reply_from(ip4(10, 0, 0, 9), mac(70))});
+        inject("b", {reply_from(ip4(10, 0, 0, 9), mac(71))});
+    }
+    EXPECT_GT(link_failures("a"), 0u) << show();
+
+    /* "any": one target is enough. */
+    vsctl({"set", "Port", "bond0", "other_config:bond-detect-mode=carrier"});
+    vsctl({"set", "Port", "bond0", "other_config:bond-detect-mode=arp",
+           "other_config:bond-arp-all-targets=any"});
+    uint64_t failures = link_failures("a");
+    for (int i = 0; i < 6; i++) {
+        warp(100);
+        inject("a", {reply_from(ip4(10, 0, 0, 9), mac(70))});
+        inject("b", {reply_from(ip4(10, 0, 0, 9), mac(71))});
+    }
+    EXPECT_EQ(link_failures("a"), failures) << show();
+}
+
+/* The NS monitor for IPv6 targets: probes are neighbour solicitations, and
+ * advertisements from the target keep a member up. */
+TEST_F(BondScenario, NsMonitor)
+{
+    add_bond("bond0", {"a", "b"}, {"other_config:bond-primary=a"});
+    vsctl({"set", "Port", "bond0", "other_config:bond-detect-mode=ns",
+           "other_config:bond-arp-interval=100", "other_config:bond-ns-ip6-targets=2001:db8::9",
+           "other_config:bond-arp-validate=active"});
+    In6Addr target = *In6Addr::parse("2001:db8::9");
+    In6Addr us = *In6Addr::parse("2001:db8::1");
+    auto na = [&](EthAddr src) {
+        Bytes msg = nd(kIcmp6NeighborAdvert, target, lla_option(2, src));
+        return concat({eth(kEthTypeIpv6, kEthAddrBroadcast, src),
+                       ipv6(kIpProtoIcmpv6, msg.size(), target, us), msg});
+    };
+    for (int i = 0; i < 6; i++) {
+        warp(100);
+        inject("a", {na(mac(70))});
+        inject("b", {na(mac(71))});
+    }
+    EXPECT_EQ(link_failures("a"), 0u) << show();
+    /* Probes: neighbour solicitations for the target on the active member. */
+    size_t probes = 0;
+    for (const Bytes &f : sent("a")) {
+        FlowKey key{};
+        flow_extract(f, key);
+        probes += key.dl_type.value() == kEthTypeIpv6 && key.nw_proto == kIpProtoIcmpv6
+                  && key.tp_src.value() == kIcmp6NeighborSolicit && key.nd_target == target;
+    }
+    EXPECT_GE(probes, 5u);
+    /* Withheld: the active member goes down. */
+    for (int i = 0; i < 4; i++) {
+        warp(100);
+        inject("b", {na(mac(71))});
+    }
+    EXPECT_GT(link_failures("a"), 0u) << show();
+}
+
+/* LACP configured but not negotiated (and no fallback): nothing in or out,
+ * each counted. */
+TEST_F(BondScenario, LacpNotNegotiatedDropsBothWays)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"}, {"lacp=active"});
+    inject("a", {broadcast(mac(90))});
+    inject("vm", {broadcast(mac(1))});
+    EXPECT_TRUE(sent("vm").empty());
+    EXPECT_TRUE(sent_data("a").empty());
+    EXPECT_TRUE(sent_data("b").empty());
+    std::string s = show();
+    EXPECT_TRUE(contains(s, "lacp_status: configured\n")) << s;
+    EXPECT_TRUE(contains(s, "lacp-not-negotiated 1")) << s;
+    EXPECT_TRUE(contains(s, "tx-no-member 1")) << s;
 }
 
 }  // namespace

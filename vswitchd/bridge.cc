@@ -53,6 +53,16 @@ BridgeManager::BridgeManager(EventLoop &loop, ovsdb::Session &session)
     : loop_(loop), session_(session), switch_(loop)
 {
     netdev_listener_ = Netdev::add_change_listener([this] { device_status_changed(); });
+    /* A bond's new active member, noticed on any thread: write it back
+     * from the main loop. */
+    std::weak_ptr<bool> alive = alive_;
+    switch_.set_status_listener([this, alive] {
+        loop_.post([this, alive] {
+            if (auto a = alive.lock(); a && *a) {
+                device_status_changed();
+            }
+        });
+    });
     arm_stats_timer();
     unixctl::register_command(
         "bridge/show", "[bridge]", 0, 1,
@@ -69,6 +79,7 @@ BridgeManager::BridgeManager(EventLoop &loop, ovsdb::Session &session)
 BridgeManager::~BridgeManager()
 {
     *alive_ = false;
+    switch_.set_status_listener(nullptr);
     unixctl::unregister_command("bridge/show");
     Netdev::remove_change_listener(netdev_listener_);
 }
