@@ -72,7 +72,10 @@ void device_addresses(const std::string &iface, std::vector<be32> *v4, std::vect
         }
         if (a->ifa_addr->sa_family == AF_INET) {
             const auto *sin = reinterpret_cast<const struct sockaddr_in *>(a->ifa_addr);
-            v4->push_back(be32::from_host(ntohl(sin->sin_addr.s_addr)));
+            uint32_t host = ntohl(sin->sin_addr.s_addr);
+            if ((host >> 28) != 0xe) {      /* Not a group joined with autojoin. */
+                v4->push_back(be32::from_host(host));
+            }
         } else if (a->ifa_addr->sa_family == AF_INET6) {
             const auto *sin6 = reinterpret_cast<const struct sockaddr_in6 *>(a->ifa_addr);
             In6Addr addr;

@@ -19,14 +19,21 @@
  * nft table is made here and removed again, and every wait is bounded. */
 #include <config.h>
 
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <regex>
@@ -743,6 +750,177 @@ TEST_F(SystemBond, ArpMonitorDisablesMemberWhoseArpIsDropped)
      * active role stays where it went. */
     show = bond_show();
     EXPECT_EQ(active_member(show), kMembers[1 - a]) << show;
+}
+
+/* The wall clock in seconds, as tcpdump -tt prints packet times. */
+double wall_seconds()
+{
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+/* The lines of 'capture' (tcpdump -tt -e -n output) of frames captured at
+ * or after 'since' (wall_seconds()) from Ethernet address 'mac' that match
+ * 're'. */
+std::vector<std::string> capture_lines(const std::string &capture, double since,
+                                       const std::string &mac, const std::regex &re)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(capture);
+    for (std::string line; std::getline(in, line);) {
+        /* "SECONDS.MICROSECONDS SRC > DST, ethertype ..." */
+        size_t space = line.find(' ');
+        char *end = nullptr;
+        double when = std::strtod(line.c_str(), &end);
+        if (space != std::string::npos && end == line.c_str() + space && when >= since
+            && line.compare(space + 1, mac.size(), mac) == 0 && std::regex_search(line, re)) {
+            lines.push_back(line);
+        }
+    }
+    return lines;
+}
+
+/* Failover peer notifications: when the active member of an active-backup
+ * bond changes, Braid announces the addresses of the bridge's port br0 on
+ * the new member, from br0's MAC, so that the switch and the peers learn
+ * where they are now: gratuitous ARPs for its IPv4 addresses and
+ * unsolicited neighbour advertisements for its IPv6 addresses
+ * (bond-num-peer-notif rounds, bond-peer-notif-delay apart), and IGMPv2
+ * reports for the groups br0 joined (bond-resend-igmp rounds). */
+TEST_F(SystemBond, FailoverSendsGratuitousArpNaAndIgmpReports)
+{
+    /* A frame sent in the moment between the cut and the news of it
+     * reaching Braid finds the veth without its peer. */
+    allowed_.emplace_back(R"(\|WARN\|b[01]: dropped \d+ of \d+ frames on transmit \(No buffer)");
+    start_braid();
+    ASSERT_NO_FATAL_FAILURE(make_topology());
+    ASSERT_NO_FATAL_FAILURE(make_bridge(
+        "active-backup", {"--", "set", "Port", "bond0", "other_config:bond-num-peer-notif=2",
+                          "other_config:bond-peer-notif-delay=50",
+                          "other_config:bond-resend-igmp=2"}));
+    /* Keep the kernel from answering ARP for br0's address on the members
+     * (see HostAddressIsReachedThroughAMembersMac). */
+    for (const char *member : kMembers) {
+        sh({"sysctl", "-qw", std::string("net.ipv4.conf.") + member + ".arp_ignore=8"});
+    }
+
+    /* br0's addresses.  tests/system-main.cc turns IPv6 off in the test's
+     * namespace; br0 gets it back, without duplicate address detection so
+     * that the address is usable (and reported) at once. */
+    sh({"ip", "addr", "add", "10.0.0.3/24", "dev", "br0"});
+    const bool ipv6 =
+        sb_.run({"sysctl", "-qw", "net.ipv6.conf.br0.disable_ipv6=0"}).status == 0
+        && sb_.run({"ip", "-6", "addr", "add", "2001:db8::3/64", "dev", "br0", "nodad"}).status
+               == 0;
+    sh({"ip", "link", "set", "br0", "up"});
+
+    /* br0 joins 239.1.2.3 through a socket of the test, held until the
+     * test ends.  ("ip addr add 239.1.2.3/32 dev br0 autojoin" would also
+     * join, but it makes 239.1.2.3 an address of br0 as well, which Braid
+     * would then announce by gratuitous ARP.) */
+    struct FdGuard {
+        int fd;
+        ~FdGuard()
+        {
+            if (fd >= 0) {
+                close(fd);
+            }
+        }
+    } group_socket{socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+    ASSERT_GE(group_socket.fd, 0) << strerror(errno);
+    struct ip_mreqn mreq = {};
+    ASSERT_EQ(inet_pton(AF_INET, "239.1.2.3", &mreq.imr_multiaddr), 1);
+    mreq.imr_ifindex = int(if_nametoindex("br0"));
+    ASSERT_GT(mreq.imr_ifindex, 0) << "br0: " << strerror(errno);
+    ASSERT_EQ(setsockopt(group_socket.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq), 0)
+        << strerror(errno);
+    /* /proc/net/igmp shows the group as its octets read as a
+     * little-endian number: 239.1.2.3 is 030201EF. */
+    const std::string igmp = read_file("/proc/net/igmp").value_or("");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(igmp, m, std::regex(R"(\tbr0 *:[^\n]*\n(\t\t[^\n]*\n)*)")))
+        << igmp;
+    ASSERT_TRUE(contains(m[0], "030201EF")) << igmp;
+
+    ASSERT_TRUE(wait_for_ping(kVm, kRemoteIp)) << bond_show();
+    ASSERT_TRUE(wait_for_ping(kRemote, "10.0.0.3")) << bond_show();
+    std::string show = bond_show();
+    const std::string active = active_member(show);
+    ASSERT_TRUE(active == "b0" || active == "b1") << show;
+    const int a = active == "b0" ? 0 : 1;
+    const std::string br0_mac = mac_of_here("br0");
+    ASSERT_EQ(br0_mac.size(), 17u);
+
+    /* The bond's first choice of an active member sent notifications of
+     * its own (the last IGMP round 200 ms after the first); let them pass. */
+    pause_ms(300);
+
+    /* What reaches the remote host from here on, at most 50 frames in at
+     * most 10 s. */
+    const std::string output = "tcpdump-notif.out";
+    pid_t tcpdump = sb_.spawn({"timeout", "10", "ip", "netns", "exec", kRemote, "tcpdump", "-l",
+                               "-n", "-tt", "-e", "-i", "r0", "-c", "50",
+                               "arp or igmp or icmp6"},
+                              output);
+    ASSERT_GT(tcpdump, 0);
+    bool listening = false;
+    for (int64_t deadline = now_ms() + 3000; !listening && now_ms() < deadline;) {
+        listening = contains(read_file(sb_.path(output)).value_or(""), "listening on");
+        if (!listening) {
+            pause_ms(20);
+        }
+    }
+    ASSERT_TRUE(listening) << read_file(sb_.path(output)).value_or("");
+    pause_ms(100);
+
+    /* The active member loses carrier; the other one takes over. */
+    /* Only frames from the cut on count. */
+    const double cut_wall = wall_seconds();
+    const int64_t cut = now_ms();
+    sh({"ip", "-n", kSwitch, "link", "set", kPeers[a], "down"});
+    bool moved = false;
+    while (!(moved = active_member(show = bond_show()) == kMembers[1 - a])
+           && now_ms() < cut + 3000) {
+        pause_ms(20);
+    }
+    ASSERT_TRUE(moved) << show;
+    const int64_t moved_ms = now_ms() - cut;
+    /* Two rounds of notifications 50 ms apart, two of IGMP reports 200 ms
+     * apart. */
+    pause_ms(500);
+    kill(tcpdump, SIGTERM);
+    EXPECT_TRUE(wait_exit(tcpdump, 5000)) << "tcpdump did not stop";
+    const std::string capture = read_file(sb_.path(output)).value_or("");
+
+    const std::vector<std::string> garps = capture_lines(
+        capture, cut_wall, br0_mac,
+        std::regex(R"(Request who-has 10\.0\.0\.3 tell 10\.0\.0\.3\b|Reply 10\.0\.0\.3 is-at)"));
+    const std::vector<std::string> reports = capture_lines(
+        capture, cut_wall, br0_mac, std::regex(R"(igmp v2 report 239\.1\.2\.3\b)"));
+    const std::vector<std::string> nas = capture_lines(
+        capture, cut_wall, br0_mac, std::regex(R"(neighbor advertisement, tgt is 2001:db8::3\b)"));
+    const std::string line = fmt::format(
+        "PEER NOTIFICATIONS: {} active {} ms after the cut of {}; from {} seen {} gratuitous "
+        "ARPs, {} IGMPv2 reports, {} neighbour advertisements{}",
+        kMembers[1 - a], moved_ms, active, br0_mac, garps.size(), reports.size(), nas.size(),
+        ipv6 ? "" : " (no IPv6 on br0)");
+    std::printf("%s\n", line.c_str());
+    for (const std::vector<std::string> *lines : {&garps, &reports, &nas}) {
+        for (const std::string &l : *lines) {
+            const double when = std::strtod(l.c_str(), nullptr);
+            std::printf("  cut+%.1f ms: %s\n", (when - cut_wall) * 1000, l.c_str());
+        }
+    }
+    std::fflush(stdout);
+    RecordProperty("peer_notifications", line);
+
+    EXPECT_GE(garps.size(), 2u) << capture;
+    EXPECT_GE(reports.size(), 2u) << capture;
+    if (ipv6) {
+        EXPECT_GE(nas.size(), 1u) << capture;
+    } else {
+        std::printf("IPv6 could not be set up on br0: neighbour advertisements not checked\n");
+    }
 }
 
 }  // namespace
