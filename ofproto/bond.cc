@@ -1261,6 +1261,12 @@ bool Bond::same_table(const dp::BondTable &a, const dp::BondTable &b)
            && a.alb == b.alb && a.host_mac == b.host_mac && a.member_macs == b.member_macs;
 }
 
+std::string Bond::config_error() const
+{
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    return config_error_;
+}
+
 std::optional<EthAddr> Bond::active_member_mac() const
 {
     std::lock_guard<std::recursive_mutex> lock(mutex_);

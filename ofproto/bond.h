@@ -129,6 +129,10 @@ public:
     const std::string &name() const { return name_; }
     uint32_t bond_id() const { return bond_id_; }
 
+    /* Why the configuration the database asks for was rejected, or empty
+     * (for Port.status:bond_error). */
+    std::string config_error() const;
+
     /* The active member's MAC (for Port.bond_active_slave), if any. */
     std::optional<EthAddr> active_member_mac() const;
 

@@ -463,6 +463,12 @@ const Bond *Ofproto::bond(const std::string &port) const
     return it != bonds_.end() ? it->second.get() : nullptr;
 }
 
+std::optional<std::string> Ofproto::bond_error(const std::string &port) const
+{
+    const Bond *b = bond(port);
+    return b ? std::optional<std::string>(b->config_error()) : std::nullopt;
+}
+
 std::optional<EthAddr> Ofproto::bond_active_member(const std::string &port) const
 {
     const Bond *b = bond(port);

@@ -162,6 +162,11 @@ public:
      * are not bonds or have no active member. */
     std::optional<EthAddr> bond_active_member(const std::string &port) const;
 
+    /* Why the bond configuration of port 'port' was rejected (the bond
+     * keeps its previous one), or empty; nothing for ports that are not
+     * bonds. */
+    std::optional<std::string> bond_error(const std::string &port) const;
+
     /* Whether LACP on 'iface' is current, once LACP exists; nothing for
      * interfaces without LACP. */
     std::optional<bool> lacp_current(const std::string &iface) const;

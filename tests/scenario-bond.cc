@@ -467,6 +467,11 @@ TEST_F(BondScenario, BadConfigurationKeepsTheLastWorkingOne)
     EXPECT_TRUE(contains(s, "bond_mode: balance-slb\n")) << s;
     EXPECT_TRUE(contains(s, "bond-mode")) << s;
     EXPECT_TRUE(contains(s, "balance-foo")) << s;
+    /* The database says so too, in Port.status. */
+    EXPECT_TRUE(sb_.wait_until([&] {
+        std::string st = vsctl({"get", "Port", "bond0", "status"}).out;
+        return contains(st, "bond_error=") && contains(st, "balance-foo");
+    })) << vsctl({"get", "Port", "bond0", "status"}).out;
     vsctl({"set", "Port", "bond0", "other_config:bond-mode=balance-rr",
            "other_config:bond-primary=zz"});
     s = show();
@@ -474,6 +479,9 @@ TEST_F(BondScenario, BadConfigurationKeepsTheLastWorkingOne)
     EXPECT_TRUE(contains(s, "bond-primary")) << s;
     vsctl({"remove", "Port", "bond0", "other_config", "bond-primary"});
     EXPECT_TRUE(contains(show(), "bond_mode: balance-rr\n")) << show();
+    EXPECT_TRUE(sb_.wait_until([&] {
+        return vsctl({"get", "Port", "bond0", "status"}).out == "{}\n";
+    })) << vsctl({"get", "Port", "bond0", "status"}).out;
     EXPECT_EQ(sb_.appctl({"version"}).status, 0) << "still running";
 }
 
@@ -988,6 +996,37 @@ TEST_F(BondScenario, LacpNotNegotiatedDropsBothWays)
     EXPECT_TRUE(contains(s, "lacp_status: configured\n")) << s;
     EXPECT_TRUE(contains(s, "lacp-not-negotiated 1")) << s;
     EXPECT_TRUE(contains(s, "tx-no-member 1")) << s;
+}
+
+}  // namespace
+}  // namespace braid::test
+
+namespace braid::test {
+namespace {
+
+/* The ARP monitor's probes come from the bridge's own port, in its VLAN. */
+TEST_F(BondScenario, ArpProbesComeFromTheBridgePortInItsVlan)
+{
+    vsctl({"set", "Port", "br0", "tag=10"});
+    add_bond("bond0", {"a", "b"}, {"trunks=10,20", "other_config:bond-detect-mode=arp",
+                                   "other_config:bond-arp-interval=100",
+                                   "other_config:bond-arp-ip-targets=10.0.0.9"});
+    warp(100);
+    warp(100);
+    std::string host = vsctl({"get", "Interface", "br0", "mac_in_use"}).out;
+    size_t probes = 0;
+    for (const Bytes &f : sent("a")) {
+        FlowKey key{};
+        flow_extract(f, key);
+        if (key.dl_type.value() == kEthTypeArp && key.nw_dst == ip4(10, 0, 0, 9)) {
+            probes++;
+            ASSERT_EQ(key.n_vlans, 1);
+            EXPECT_EQ(vlan_tci_to_vid(key.vlans[0].tci.value()), 10);
+            EXPECT_TRUE(contains(host, key.dl_src.to_string())) << host;
+            EXPECT_TRUE(key.dl_dst.is_broadcast());
+        }
+    }
+    EXPECT_GE(probes, 2u);
 }
 
 }  // namespace

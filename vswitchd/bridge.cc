@@ -494,6 +494,15 @@ void BridgeManager::add_status_ops(const DbConfig &config, json &ops, bool all, 
             if (std::optional<EthAddr> active = br->bond_active_member(port.name)) {
                 emit("Port", pu->second, {{"bond_active_slave", active->to_string()}});
             }
+            /* A rejected bond configuration, in plain words. */
+            std::optional<std::string> error = br->bond_error(port.name);
+            if (error && replica.has_column("Port", "status")) {
+                emit("Port", pu->second,
+                     {{"status", error->empty()
+                                     ? kEmptyMap
+                                     : json::array({"map", json::array({json::array(
+                                                                {"bond_error", *error})})})}});
+            }
         }
     }
 
