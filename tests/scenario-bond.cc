@@ -1031,3 +1031,38 @@ TEST_F(BondScenario, ArpProbesComeFromTheBridgePortInItsVlan)
 
 }  // namespace
 }  // namespace braid::test
+
+namespace braid::test {
+namespace {
+
+/* balance-tlb: VMs' MACs spread over the members and stay put, without
+ * any rewriting. */
+TEST_F(BondScenario, TlbSpreadsMacsWithoutRewriting)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b", "c"}, {"other_config:bond-mode=balance-tlb"});
+    std::vector<Bytes> frames;
+    for (int i = 0; i < 300; i++) {
+        frames.push_back(broadcast(mac(uint8_t(i), 0x02, uint8_t(i >> 8) + 7)));
+    }
+    inject("vm", frames);
+    std::vector<Bytes> a = sent_data("a"), b = sent_data("b"), c = sent_data("c");
+    EXPECT_EQ(a.size() + b.size() + c.size(), 300u);
+    /* 100 each on average; each member within 60..140. */
+    for (size_t n : {a.size(), b.size(), c.size()}) {
+        EXPECT_GT(n, 60u);
+        EXPECT_LT(n, 140u);
+    }
+    std::vector<Bytes> all = a;
+    all.insert(all.end(), b.begin(), b.end());
+    all.insert(all.end(), c.begin(), c.end());
+    std::sort(all.begin(), all.end());
+    std::vector<Bytes> want = frames;
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(all, want) << "every frame sent once, unchanged";
+    inject("vm", frames);
+    EXPECT_EQ(sent_data("a").size(), 2 * a.size()) << "the same member again";
+}
+
+}  // namespace
+}  // namespace braid::test
