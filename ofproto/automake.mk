@@ -6,6 +6,8 @@ ofproto_libofproto_a_SOURCES = \
 	ofproto/bond-commands.cc \
 	ofproto/bond-liveness.cc \
 	ofproto/bond-liveness.h \
+	ofproto/bond-monitor.cc \
+	ofproto/bond-notify.cc \
 	ofproto/bond-settings.cc \
 	ofproto/bond-settings.h \
 	ofproto/bond-show.cc \

@@ -3,15 +3,9 @@
 
 #include "ofproto/bond.h"
 
-#include <ifaddrs.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <set>
 
 #include <fmt/format.h>
@@ -19,7 +13,6 @@
 #include "lib/coverage.h"
 #include "lib/dpif-netdev.h"
 #include "lib/hash.h"
-#include "lib/packet-compose.h"
 #include "lib/rtnetlink.h"
 #include "lib/timeval.h"
 #include "lib/vlog.h"
@@ -33,12 +26,6 @@ BRAID_COVERAGE_DEFINE(bond_member_enabled);
 BRAID_COVERAGE_DEFINE(bond_member_disabled);
 BRAID_COVERAGE_DEFINE(bond_failover);
 BRAID_COVERAGE_DEFINE(bond_rebalanced);
-BRAID_COVERAGE_DEFINE(bond_learning_packet);
-BRAID_COVERAGE_DEFINE(bond_learning_send_error);
-BRAID_COVERAGE_DEFINE(bond_arp_probe);
-BRAID_COVERAGE_DEFINE(bond_peer_notification);
-BRAID_COVERAGE_DEFINE(bond_igmp_report);
-BRAID_COVERAGE_DEFINE(bond_arp_link_down);
 
 namespace braid::ofproto {
 namespace {
@@ -56,88 +43,6 @@ constexpr uint64_t kMinOverload = 100000;
 bool mode_needs_lacp(BondMode mode)
 {
     return mode == BondMode::kBalanceTcp || mode == BondMode::k8023ad;
-}
-
-/* The IPv4 and IPv6 addresses of device 'iface' (none if it has none or
- * is not a kernel device). */
-void device_addresses(const std::string &iface, std::vector<be32> *v4, std::vector<In6Addr> *v6)
-{
-    struct ifaddrs *list = nullptr;
-    if (iface.empty() || getifaddrs(&list)) {
-        return;
-    }
-    for (struct ifaddrs *a = list; a; a = a->ifa_next) {
-        if (!a->ifa_addr || iface != a->ifa_name) {
-            continue;
-        }
-        if (a->ifa_addr->sa_family == AF_INET) {
-            const auto *sin = reinterpret_cast<const struct sockaddr_in *>(a->ifa_addr);
-            uint32_t host = ntohl(sin->sin_addr.s_addr);
-            if ((host >> 28) != 0xe) {      /* Not a group joined with autojoin. */
-                v4->push_back(be32::from_host(host));
-            }
-        } else if (a->ifa_addr->sa_family == AF_INET6) {
-            const auto *sin6 = reinterpret_cast<const struct sockaddr_in6 *>(a->ifa_addr);
-            In6Addr addr;
-            std::copy(sin6->sin6_addr.s6_addr, sin6->sin6_addr.s6_addr + 16, addr.b.begin());
-            v6->push_back(addr);
-        }
-    }
-    freeifaddrs(list);
-}
-
-/* The IPv4 multicast groups device 'iface' has joined, from the kernel's
- * /proc/net/igmp (whose group column is the address's four octets read as
- * a host-order number, in hexadecimal).  224.0.0.1 is never reported. */
-std::vector<be32> device_igmp_groups(const std::string &iface)
-{
-    std::vector<be32> groups;
-    std::ifstream in("/proc/net/igmp");
-    if (iface.empty() || !in) {
-        return groups;
-    }
-    std::optional<std::string> text{std::string(std::istreambuf_iterator<char>(in),
-                                                std::istreambuf_iterator<char>())};
-    bool ours = false;
-    size_t pos = 0;
-    while (pos < text->size()) {
-        size_t end = text->find('\n', pos);
-        std::string line = text->substr(pos, end == std::string::npos ? std::string::npos
-                                                                       : end - pos);
-        pos = end == std::string::npos ? text->size() : end + 1;
-        if (line.empty()) {
-            continue;
-        }
-        if (line[0] != '\t' && line[0] != ' ') {
-            /* "Idx\tDevice    : Count Querier" */
-            size_t tab = line.find('\t');
-            size_t colon = line.find(':');
-            if (tab == std::string::npos || colon == std::string::npos || colon < tab) {
-                ours = false;
-                continue;
-            }
-            std::string dev = line.substr(tab + 1, colon - tab - 1);
-            dev.erase(dev.find_last_not_of(' ') + 1);
-            ours = dev == iface;
-            continue;
-        }
-        if (!ours) {
-            continue;
-        }
-        size_t start = line.find_first_not_of("\t ");
-        if (start == std::string::npos) {
-            continue;
-        }
-        uint32_t raw = uint32_t(std::strtoul(line.c_str() + start, nullptr, 16));
-        uint8_t octets[4];
-        std::memcpy(octets, &raw, 4);
-        uint32_t host = uint32_t(octets[0]) << 24 | uint32_t(octets[1]) << 16
-                        | uint32_t(octets[2]) << 8 | octets[3];
-        if ((host >> 28) == 0xe && host != 0xe0000001) {
-            groups.push_back(be32::from_host(host));
-        }
-    }
-    return groups;
 }
 
 }  // namespace
@@ -344,172 +249,6 @@ bool Bond::read_link(const Member &m) const
     bool carrier = m.in.netdev && m.in.dp_port
                    && (m.kernel_carrier ? *m.kernel_carrier : m.in.netdev->get_carrier());
     return carrier && (!arp_monitor() || m.arp_ok);
-}
-
-bool Bond::arp_monitor() const
-{
-    return config_.detect_mode == BondDetectMode::kArp
-           || config_.detect_mode == BondDetectMode::kNs;
-}
-
-void Bond::arp_tick(int64_t now)
-{
-    if (!arp_monitor() || now < next_arp_) {
-        return;
-    }
-    int64_t interval = std::max<int64_t>(1, config_.arp_interval);
-    next_arp_ = now + interval;
-    if (datapath_ && bond_id_ != UINT32_MAX) {
-        dp::BondStats st = datapath_->bond_stats(bond_id_);
-        unsigned validate = unsigned(config_.arp_validate);
-        size_t n_targets = std::min(dp::kBondMaxTargets,
-                                    config_.arp_targets.size() + config_.ns_targets.size());
-        for (size_t i = 0; i < members_.size() && i < dp::kMaxBondMembers; i++) {
-            Member &m = members_[i];
-            bool backup = config_.mode == BondMode::kActiveBackup && int(i) != active_;
-            bool validated = validate & (backup ? 2u : 1u);
-            int64_t last = st.last_rx[i];
-            if (validated && n_targets) {
-                last = config_.arp_all_targets ? INT64_MAX : 0;
-                for (size_t t = 0; t < n_targets; t++) {
-                    int64_t at = st.last_target_rx[i][t];
-                    last = config_.arp_all_targets ? std::min(last, at) : std::max(last, at);
-                }
-            }
-            last = std::max(last, m.monitor_since);
-            int64_t allowed = interval * (int64_t(config_.arp_missed_max) + (backup ? 1 : 0));
-            bool ok = now - last <= allowed;
-            m.arp_missed = uint32_t(std::max<int64_t>(0, now - last) / interval);
-            if (m.arp_ok && !ok) {
-                COVERAGE_INC(bond_arp_link_down);
-                VLOG_INFO("bond {}: member {}: no {} reply for {} ms: link down", name_,
-                          m.in.name, config_.detect_mode == BondDetectMode::kArp ? "ARP" : "NS",
-                          now - last);
-            } else if (!m.arp_ok && ok) {
-                VLOG_INFO("bond {}: member {}: {} replies again: link up", name_, m.in.name,
-                          config_.detect_mode == BondDetectMode::kArp ? "ARP" : "NS");
-            }
-            m.arp_ok = ok;
-        }
-    }
-    send_probes();
-}
-
-bool Bond::send_frame(const Member &m, std::vector<uint8_t> frame, uint16_t vlan)
-{
-    if (!m.in.netdev) {
-        return false;
-    }
-    XPort xport;
-    xport.vlan = vlan_;
-    bool tagged;
-    if (!xlate_output_vlan(xport, vlan, &tagged)) {
-        return false;
-    }
-    if (tagged) {
-        push_vlan(frame, kEthTypeVlan8021Q, vlan);
-    }
-    std::unique_ptr<DpPacket> packet = DpPacket::copy_of(frame);
-    PacketBatch batch;
-    batch.add(packet.get());
-    return m.in.netdev->send(batch) == 0;
-}
-
-void Bond::send_probes()
-{
-    std::vector<be32> v4;
-    std::vector<In6Addr> v6;
-    device_addresses(host_.iface, &v4, &v6);
-    be32 src4 = v4.empty() ? be32{} : v4[0];
-    In6Addr src6{};
-    for (const In6Addr &a : v6) {
-        if (a.b[0] != 0xfe || (a.b[1] & 0xc0) != 0x80) {
-            src6 = a;       /* Prefer a global address. */
-            break;
-        }
-        src6 = a;
-    }
-    /* active-backup probes on the active member (backups hear the probes
-     * and replies the switch floods); the other modes, and a bond with no
-     * active member, on every member with carrier. */
-    for (size_t i = 0; i < members_.size(); i++) {
-        const Member &m = members_[i];
-        bool carrier = m.in.netdev && m.in.dp_port
-                       && (m.kernel_carrier ? *m.kernel_carrier : m.in.netdev->get_carrier());
-        if (!carrier || m.admin_disabled) {
-            continue;
-        }
-        if (config_.mode == BondMode::kActiveBackup && active_ >= 0 && int(i) != active_) {
-            continue;
-        }
-        for (be32 target : config_.arp_targets) {
-            if (send_frame(m, compose_arp_request(host_.mac, src4, target), host_.vlan)) {
-                COVERAGE_INC(bond_arp_probe);
-                probes_sent_++;
-            }
-        }
-        for (const In6Addr &target : config_.ns_targets) {
-            if (send_frame(m, compose_nd_ns(host_.mac, src6, target), host_.vlan)) {
-                COVERAGE_INC(bond_arp_probe);
-                probes_sent_++;
-            }
-        }
-    }
-}
-
-void Bond::send_peer_notifications()
-{
-    int64_t now = timeval::msec();
-    while (notif_remaining_ && now >= next_notif_) {
-        notif_remaining_--;
-        next_notif_ = now + config_.peer_notif_delay;
-        if (active_ < 0) {
-            notif_remaining_ = 0;
-            return;
-        }
-        const Member &m = members_[size_t(active_)];
-        std::vector<be32> v4;
-        std::vector<In6Addr> v6;
-        device_addresses(host_.iface, &v4, &v6);
-        for (be32 ip : v4) {
-            if (send_frame(m, compose_gratuitous_arp(host_.mac, ip), host_.vlan)) {
-                COVERAGE_INC(bond_peer_notification);
-                notifications_sent_++;
-            }
-        }
-        for (const In6Addr &ip : v6) {
-            if (send_frame(m, compose_unsolicited_na(host_.mac, ip), host_.vlan)) {
-                COVERAGE_INC(bond_peer_notification);
-                notifications_sent_++;
-            }
-        }
-        if (config_.peer_notif_delay > 0) {
-            break;
-        }
-    }
-
-    /* IGMP reports for the groups the bridge's port joined, so that
-     * snooping switches send them to the new member: bond-resend-igmp
-     * rounds, 200 ms apart. */
-    if (igmp_remaining_ && now >= next_igmp_) {
-        igmp_remaining_--;
-        next_igmp_ = now + kIgmpResendIntervalMs;
-        if (active_ < 0) {
-            igmp_remaining_ = 0;
-            return;
-        }
-        const Member &m = members_[size_t(active_)];
-        std::vector<be32> v4;
-        std::vector<In6Addr> v6;
-        device_addresses(host_.iface, &v4, &v6);
-        be32 src = v4.empty() ? be32{} : v4[0];
-        for (be32 group : device_igmp_groups(host_.iface)) {
-            if (send_frame(m, compose_igmpv2_report(host_.mac, src, group), host_.vlan)) {
-                COVERAGE_INC(bond_igmp_report);
-                notifications_sent_++;
-            }
-        }
-    }
 }
 
 void Bond::link_changed()
@@ -934,86 +673,6 @@ EthAddr Bond::alb_mac(const Member &m) const
 const std::set<Bond *> &Bond::all()
 {
     return all_bonds();
-}
-
-uint32_t Bond::member_port_for(const EthAddr &mac, uint16_t wire_vid) const
-{
-    switch (config_.mode) {
-    case BondMode::kActiveBackup:
-        return active_ >= 0 ? members_[size_t(active_)].in.dp_port : 0;
-    case BondMode::kBalanceSlb:
-    case BondMode::kBalanceTlb:
-    case BondMode::kBalanceAlb: {
-        uint32_t b = dp::bond_hash_mac(mac, wire_vid, config_.hash_basis) & dp::kBondBucketMask;
-        int m = bucket_member_[b];
-        return m >= 0 ? members_[size_t(m)].in.dp_port : 0;
-    }
-    default:
-        return 0;
-    }
-}
-
-void Bond::send_learning_packets()
-{
-    learning_pending_ = false;
-    if (!mac_learning_ || active_ < 0 || lacp_negotiated_) {
-        return;
-    }
-    switch (config_.mode) {
-    case BondMode::kActiveBackup:
-    case BondMode::kBalanceSlb:
-    case BondMode::kBalanceTlb:
-    case BondMode::kBalanceAlb:
-        break;
-    default:
-        return;     /* The switch has the links in a LAG of its own. */
-    }
-    XPort xport;
-    xport.vlan = vlan_;
-    size_t n = 0;
-    size_t errors = 0;
-    for (const MacEntry &e : mac_learning_->entries()) {
-        if (e.port == port_id_) {
-            continue;
-        }
-        bool tagged;
-        if (!xlate_output_vlan(xport, e.vlan, &tagged)) {
-            continue;
-        }
-        uint16_t vid = tagged ? e.vlan : 0;
-        uint32_t port = member_port_for(e.mac, vid);
-        const Member *member = nullptr;
-        for (const Member &m : members_) {
-            if (m.in.dp_port == port && m.enabled) {
-                member = &m;
-            }
-        }
-        if (!member || !member->in.netdev) {
-            continue;
-        }
-        std::vector<uint8_t> frame = compose_rarp(e.mac);
-        if (tagged) {
-            push_vlan(frame, kEthTypeVlan8021Q, vid);
-        }
-        std::unique_ptr<DpPacket> packet = DpPacket::copy_of(frame);
-        PacketBatch batch;
-        batch.add(packet.get());
-        COVERAGE_INC(bond_learning_packet);
-        if (member->in.netdev->send(batch)) {
-            COVERAGE_INC(bond_learning_send_error);
-            errors++;
-        }
-        n++;
-    }
-    if (n) {
-        last_learning_ = timeval::msec();
-    }
-    if (errors) {
-        static vlog::RateLimit rl(5, 20);
-        VLOG_WARN_RL(rl, "bond {}: {} errors sending {} learning packets", name_, errors, n);
-    } else if (n) {
-        VLOG_DBG("bond {}: sent {} learning packets", name_, n);
-    }
 }
 
 void Bond::run()

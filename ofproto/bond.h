@@ -81,6 +81,13 @@ struct BondHost {
     friend bool operator==(const BondHost &, const BondHost &) = default;
 };
 
+/* The IPv4 (other than multicast) and IPv6 addresses of kernel device
+ * 'iface', and the IPv4 groups it joined (/proc/net/igmp); none for a
+ * device that is not a kernel device. */
+void bond_device_addresses(const std::string &iface, std::vector<be32> *v4,
+                           std::vector<In6Addr> *v6);
+std::vector<be32> bond_device_igmp_groups(const std::string &iface);
+
 class Bond {
 public:
     /* A bond named 'name' on bridge 'bridge'.  'datapath' (may be null in

@@ -1,0 +1,131 @@
+/* Bonds: the ARP and NS link monitor. */
+#include <config.h>
+
+#include <algorithm>
+
+#include "lib/coverage.h"
+#include "lib/dpif-netdev.h"
+#include "lib/packet-compose.h"
+#include "lib/timeval.h"
+#include "lib/vlog.h"
+#include "ofproto/bond.h"
+#include "ofproto/xlate.h"
+
+BRAID_LOG_MODULE(bond_monitor);
+BRAID_COVERAGE_DEFINE(bond_arp_probe);
+BRAID_COVERAGE_DEFINE(bond_arp_link_down);
+
+namespace braid::ofproto {
+
+bool Bond::arp_monitor() const
+{
+    return config_.detect_mode == BondDetectMode::kArp
+           || config_.detect_mode == BondDetectMode::kNs;
+}
+
+void Bond::arp_tick(int64_t now)
+{
+    if (!arp_monitor() || now < next_arp_) {
+        return;
+    }
+    int64_t interval = std::max<int64_t>(1, config_.arp_interval);
+    next_arp_ = now + interval;
+    if (datapath_ && bond_id_ != UINT32_MAX) {
+        dp::BondStats st = datapath_->bond_stats(bond_id_);
+        unsigned validate = unsigned(config_.arp_validate);
+        size_t n_targets = std::min(dp::kBondMaxTargets,
+                                    config_.arp_targets.size() + config_.ns_targets.size());
+        for (size_t i = 0; i < members_.size() && i < dp::kMaxBondMembers; i++) {
+            Member &m = members_[i];
+            bool backup = config_.mode == BondMode::kActiveBackup && int(i) != active_;
+            bool validated = validate & (backup ? 2u : 1u);
+            int64_t last = st.last_rx[i];
+            if (validated && n_targets) {
+                last = config_.arp_all_targets ? INT64_MAX : 0;
+                for (size_t t = 0; t < n_targets; t++) {
+                    int64_t at = st.last_target_rx[i][t];
+                    last = config_.arp_all_targets ? std::min(last, at) : std::max(last, at);
+                }
+            }
+            last = std::max(last, m.monitor_since);
+            int64_t allowed = interval * (int64_t(config_.arp_missed_max) + (backup ? 1 : 0));
+            bool ok = now - last <= allowed;
+            m.arp_missed = uint32_t(std::max<int64_t>(0, now - last) / interval);
+            if (m.arp_ok && !ok) {
+                COVERAGE_INC(bond_arp_link_down);
+                VLOG_INFO("bond {}: member {}: no {} reply for {} ms: link down", name_,
+                          m.in.name, config_.detect_mode == BondDetectMode::kArp ? "ARP" : "NS",
+                          now - last);
+            } else if (!m.arp_ok && ok) {
+                VLOG_INFO("bond {}: member {}: {} replies again: link up", name_, m.in.name,
+                          config_.detect_mode == BondDetectMode::kArp ? "ARP" : "NS");
+            }
+            m.arp_ok = ok;
+        }
+    }
+    send_probes();
+}
+
+bool Bond::send_frame(const Member &m, std::vector<uint8_t> frame, uint16_t vlan)
+{
+    if (!m.in.netdev) {
+        return false;
+    }
+    XPort xport;
+    xport.vlan = vlan_;
+    bool tagged;
+    if (!xlate_output_vlan(xport, vlan, &tagged)) {
+        return false;
+    }
+    if (tagged) {
+        push_vlan(frame, kEthTypeVlan8021Q, vlan);
+    }
+    std::unique_ptr<DpPacket> packet = DpPacket::copy_of(frame);
+    PacketBatch batch;
+    batch.add(packet.get());
+    return m.in.netdev->send(batch) == 0;
+}
+
+void Bond::send_probes()
+{
+    std::vector<be32> v4;
+    std::vector<In6Addr> v6;
+    bond_device_addresses(host_.iface, &v4, &v6);
+    be32 src4 = v4.empty() ? be32{} : v4[0];
+    In6Addr src6{};
+    for (const In6Addr &a : v6) {
+        if (a.b[0] != 0xfe || (a.b[1] & 0xc0) != 0x80) {
+            src6 = a;       /* Prefer a global address. */
+            break;
+        }
+        src6 = a;
+    }
+    /* active-backup probes on the active member (backups hear the probes
+     * and replies the switch floods); the other modes, and a bond with no
+     * active member, on every member with carrier. */
+    for (size_t i = 0; i < members_.size(); i++) {
+        const Member &m = members_[i];
+        bool carrier = m.in.netdev && m.in.dp_port
+                       && (m.kernel_carrier ? *m.kernel_carrier : m.in.netdev->get_carrier());
+        if (!carrier || m.admin_disabled) {
+            continue;
+        }
+        if (config_.mode == BondMode::kActiveBackup && active_ >= 0 && int(i) != active_) {
+            continue;
+        }
+        for (be32 target : config_.arp_targets) {
+            if (send_frame(m, compose_arp_request(host_.mac, src4, target), host_.vlan)) {
+                COVERAGE_INC(bond_arp_probe);
+                probes_sent_++;
+            }
+        }
+        for (const In6Addr &target : config_.ns_targets) {
+            if (send_frame(m, compose_nd_ns(host_.mac, src6, target), host_.vlan)) {
+                COVERAGE_INC(bond_arp_probe);
+                probes_sent_++;
+            }
+        }
+    }
+}
+
+}  // namespace braid::ofproto
