@@ -138,7 +138,7 @@ size_t bond_choose(const BondTable &table, const FlowKey &key, const DpPacket &p
 {
     uint32_t port = 0;
     uint32_t bucket = 0;
-    if (table.alb && alb_source && key.dl_type.value() == kEthTypeArp
+    if (table.alb && alb_source && key.dl_type.value() == kEthTypeArp && key.n_vlans <= 1
         && key.dl_src == table.host_mac
         && (key.nw_proto == kArpOpReply || key.nw_proto == kArpOpRequest)
         && !table.enabled.empty() && key.nw_dst.value()) {
@@ -266,8 +266,11 @@ bool bond_admit(const BondTable &table, uint32_t port, const FlowKey &key, int64
     }
     if (table.alb) {
         for (size_t i = 0; i < table.members.size() && i < table.member_macs.size(); i++) {
-            if (table.members[i] == port && table.member_macs[i] == key.dl_dst) {
-                return true;    /* A peer balanced onto this member. */
+            if (table.member_macs[i] == key.dl_dst) {
+                /* A peer balanced onto member i: accepted there; a copy
+                 * that a switch that forgot the MAC flooded to the other
+                 * members is not. */
+                return table.members[i] == port ? true : drop(BondDrop::kWrongMember);
             }
         }
     }

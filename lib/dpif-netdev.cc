@@ -284,7 +284,10 @@ void Datapath::start_pmds(const Settings &settings)
         pmd->cpu = i < int(settings.cpus.size()) ? settings.cpus[i] : -1;
         pmd->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         Pmd *raw = pmd.get();
-        pmds_.push_back(std::move(pmd));
+        {
+            std::lock_guard<std::mutex> lock(pmds_mutex_);
+            pmds_.push_back(std::move(pmd));
+        }
         raw->thread = std::thread([this, raw] { pmd_main(*raw); });
     }
     VLOG_INFO("{}: started {} datapath thread{}", name_, settings.n_pmds,
@@ -293,19 +296,25 @@ void Datapath::start_pmds(const Settings &settings)
 
 void Datapath::stop_pmds()
 {
-    for (auto &pmd : pmds_) {
+    /* Out of pmds_ first, so that the bond paths (which take only
+     * pmds_mutex_) never see a thread that is going away. */
+    std::vector<std::unique_ptr<Pmd>> old;
+    {
+        std::lock_guard<std::mutex> lock(pmds_mutex_);
+        old.swap(pmds_);
+    }
+    for (auto &pmd : old) {
         pmd->exit.store(true);
         uint64_t one = 1;
         ssize_t n = write(pmd->wake_fd, &one, sizeof one);
         (void) n;
     }
-    for (auto &pmd : pmds_) {
+    for (auto &pmd : old) {
         if (pmd->thread.joinable()) {
             pmd->thread.join();
         }
         close(pmd->wake_fd);
     }
-    pmds_.clear();
 }
 
 void Datapath::publish_ports()
@@ -595,13 +604,21 @@ void Datapath::pmd_main(Pmd &pmd)
 uint32_t Datapath::add_bond()
 {
     std::lock_guard<std::mutex> lock(bond_mutex_);
-    uint32_t id = 0;
-    while (id < bond_used_.size() && bond_used_[id]) {
-        id++;
+    /* The next free id after the last one given: an id just freed is not
+     * given again at once, so that flows translated before a
+     * reconfiguration finished cannot reach another bond through it. */
+    uint32_t id = UINT32_MAX;
+    for (uint32_t i = 0; i < kMaxBonds; i++) {
+        uint32_t candidate = (next_bond_id_ + i) % kMaxBonds;
+        if (candidate >= bond_used_.size() || !bond_used_[candidate]) {
+            id = candidate;
+            break;
+        }
     }
-    if (id >= kMaxBonds) {
+    if (id == UINT32_MAX) {
         return UINT32_MAX;
     }
+    next_bond_id_ = (id + 1) % kMaxBonds;
     if (id >= bond_used_.size()) {
         bond_used_.resize(id + 1, false);
         bond_tables_.resize(id + 1);
@@ -654,8 +671,9 @@ void Datapath::publish_bonds()
     std::atomic_store(&bond_set_, std::shared_ptr<const BondSet>(set));
     bond_seq_.fetch_add(1, std::memory_order_acq_rel);
     /* Wake sleeping threads so that the first packet after a failover is
-     * not held up by a sleep. */
-    std::lock_guard<std::mutex> plock(mutex_);
+     * not held up by a sleep.  (Not under mutex_, which the control thread
+     * may hold for long: failover must not wait for it.) */
+    std::lock_guard<std::mutex> plock(pmds_mutex_);
     for (auto &pmd : pmds_) {
         uint64_t one = 1;
         ssize_t n = write(pmd->wake_fd, &one, sizeof one);
@@ -669,7 +687,7 @@ BondStats Datapath::bond_stats(uint32_t id) const
     if (id >= kMaxBonds) {
         return stats;
     }
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(pmds_mutex_);
     for (const auto &pmd : pmds_) {
         const BondCounters *c = pmd->bond_counters[id].load(std::memory_order_acquire);
         if (!c) {

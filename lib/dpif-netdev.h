@@ -130,7 +130,8 @@ public:
     std::string pmd_stats_show() const;
     void pmd_stats_clear();
 
-    /* Bonds (dp-bond.h).  add_bond() reserves the lowest free bond id;
+    /* Bonds (dp-bond.h).  add_bond() reserves a free bond id (the next
+     * after the last one given, so that ids are not reused at once);
      * set_bond() publishes the table of bond 'table->bond_id', whose members
      * (the ports whose received frames pass its receive rules) are
      * 'members'; the threads use it from their next batch on, without any
@@ -164,6 +165,9 @@ private:
     std::shared_ptr<const PortSet> port_set_;   /* Published to the threads. */
     uint32_t next_port_no_ = 1;
     std::vector<std::unique_ptr<Pmd>> pmds_;
+    /* Also guards the membership of pmds_ (changed with both held), for
+     * the bond paths that must not wait for mutex_. */
+    mutable std::mutex pmds_mutex_;
 
     std::mutex handler_mutex_;
     std::shared_ptr<const UpcallHandler> handler_;
@@ -172,6 +176,7 @@ private:
     std::vector<std::shared_ptr<const BondTable>> bond_tables_;    /* By id. */
     std::vector<std::vector<uint32_t>> bond_members_;              /* By id. */
     std::vector<bool> bond_used_;                                  /* By id. */
+    uint32_t next_bond_id_ = 0;
     std::shared_ptr<const BondSet> bond_set_;   /* Published to the threads. */
     std::atomic<uint64_t> bond_seq_{1};
 

@@ -59,6 +59,14 @@ public:
             copy = listeners;
         }
         for (auto &[id, fn] : copy) {
+            /* An earlier listener may have removed this one (and destroyed
+             * its owner). */
+            {
+                std::lock_guard<std::mutex> lock(listeners_mutex);
+                if (!listeners.count(id)) {
+                    continue;
+                }
+            }
             fn();
         }
     }

@@ -15,6 +15,10 @@ ofproto_libofproto_a_SOURCES = \
 	ofproto/bond-status.h \
 	ofproto/bond.cc \
 	ofproto/bond.h \
+	ofproto/lacp-machines.cc \
+	ofproto/lacp-selection.cc \
+	ofproto/lacp.cc \
+	ofproto/lacp.h \
 	ofproto/mac-learning.cc \
 	ofproto/mac-learning.h \
 	ofproto/ofproto.cc \

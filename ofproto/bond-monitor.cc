@@ -35,15 +35,28 @@ void Bond::arp_tick(int64_t now)
         unsigned validate = unsigned(config_.arp_validate);
         size_t n_targets = std::min(dp::kBondMaxTargets,
                                     config_.arp_targets.size() + config_.ns_targets.size());
-        for (size_t i = 0; i < members_.size() && i < dp::kMaxBondMembers; i++) {
+        /* The datapath keeps the times by slot: the position among the
+         * members that have a datapath port, as publish() lists them.  The
+         * bond keeps the latest it saw, since restarted datapath threads
+         * start from zero. */
+        size_t slot = 0;
+        for (size_t i = 0; i < members_.size(); i++) {
             Member &m = members_[i];
+            if (!m.in.dp_port || slot >= dp::kMaxBondMembers) {
+                continue;
+            }
+            m.last_rx = std::max(m.last_rx, st.last_rx[slot]);
+            for (size_t t = 0; t < n_targets; t++) {
+                m.last_target_rx[t] = std::max(m.last_target_rx[t], st.last_target_rx[slot][t]);
+            }
+            slot++;
             bool backup = config_.mode == BondMode::kActiveBackup && int(i) != active_;
             bool validated = validate & (backup ? 2u : 1u);
-            int64_t last = st.last_rx[i];
+            int64_t last = m.last_rx;
             if (validated && n_targets) {
                 last = config_.arp_all_targets ? INT64_MAX : 0;
                 for (size_t t = 0; t < n_targets; t++) {
-                    int64_t at = st.last_target_rx[i][t];
+                    int64_t at = m.last_target_rx[t];
                     last = config_.arp_all_targets ? std::min(last, at) : std::max(last, at);
                 }
             }

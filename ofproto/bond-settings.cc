@@ -305,8 +305,8 @@ bool Parser::parse_numbers(BondConfig &c)
     if (c.rebalance_interval > 0 && c.rebalance_interval < kMinRebalanceInterval) {
         c.rebalance_interval = kMinRebalanceInterval;
     }
-    c.updelay = std::max<int64_t>(port_.bond.updelay, 0);
-    c.downdelay = std::max<int64_t>(port_.bond.downdelay, 0);
+    c.updelay = std::clamp<int64_t>(port_.bond.updelay, 0, INT32_MAX);
+    c.downdelay = std::clamp<int64_t>(port_.bond.downdelay, 0, INT32_MAX);
     return true;
 }
 

@@ -59,6 +59,11 @@ Bond::Bond(std::string bridge, std::string name, dp::Datapath *datapath, EventLo
     bond_id_ = datapath_ ? datapath_->add_bond() : 0;
     if (bond_id_ == UINT32_MAX) {
         VLOG_ERR("bond {}: the datapath has no free bond id; the bond will not send", name_);
+    } else if (datapath_) {
+        /* Counters of an earlier bond with this id are not ours. */
+        dp::BondStats st = datapath_->bond_stats(bond_id_);
+        bucket_seen_ = st.bytes;
+        drops_seen_ = st.drops;
     }
     all_bonds().insert(this);
     listener_ = Netdev::add_change_listener([this] { link_changed(); });
@@ -201,6 +206,11 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
     std::vector<Member> next;
     std::vector<int> old_to_new(members_.size(), -1);
     for (const BondMemberInput &in : members) {
+        if (next.size() >= dp::kMaxBondMembers) {
+            VLOG_WARN("bond {}: ignoring member {}: a bond has at most {} members", name_,
+                      in.name, dp::kMaxBondMembers);
+            continue;
+        }
         Member m;
         int old = find_member(in.name);
         if (old >= 0) {
@@ -227,11 +237,6 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
         }
         auto prio = config_.member_prio.find(in.name);
         m.prio = prio != config_.member_prio.end() ? prio->second : 0;
-        if (next.size() >= dp::kMaxBondMembers) {
-            VLOG_WARN("bond {}: ignoring member {}: a bond has at most {} members", name_,
-                      in.name, dp::kMaxBondMembers);
-            continue;
-        }
         next.push_back(std::move(m));
     }
     active_ = active_ >= 0 ? old_to_new[size_t(active_)] : -1;
@@ -279,7 +284,12 @@ void Bond::update_links()
                 }
                 m.delay_expires.reset();
             } else {
-                int64_t delay = m.admin_disabled ? 0 : up ? config_.updelay : config_.downdelay;
+                /* A member without a device or datapath port cannot carry
+                 * anything: no downdelay for it. */
+                bool gone = !m.in.netdev || !m.in.dp_port;
+                int64_t delay = m.admin_disabled || gone ? 0
+                                : up                     ? config_.updelay
+                                                         : config_.downdelay;
                 m.delay_expires = now + delay;
                 if (delay) {
                     VLOG_INFO("bond {}: member {}: link state {}, {} in {} ms", name_, m.in.name,
@@ -685,6 +695,9 @@ void Bond::run()
     bool level = member_came_up_;
     member_came_up_ = false;
     fill_buckets(level);
+    /* A failover goes to the datapath first; reading its counters (which
+     * may wait for the control thread) comes after. */
+    publish();
     account();
     if (rebalancing() && now >= next_rebalance_) {
         next_rebalance_ = now + config_.rebalance_interval;
@@ -894,6 +907,9 @@ void Bond::publish()
     }
     if (t->enabled.size() < config_.min_links) {
         t->tx = dp::BondTx::kDrop;
+    }
+    if (t->tx == dp::BondTx::kDrop) {
+        t->alb = false;         /* Nothing leaves, ARP included. */
     }
     carrier_ok_ = t->tx != dp::BondTx::kDrop;
 

@@ -199,6 +199,8 @@ private:
         bool arp_ok = true;
         uint32_t arp_missed = 0;
         int64_t monitor_since = 0;      /* Counts as a reception. */
+        int64_t last_rx = 0;            /* Latest times the datapath saw. */
+        std::array<int64_t, dp::kBondMaxTargets> last_target_rx{};
     };
 
     bool balanced_buckets() const;

@@ -839,6 +839,11 @@ TEST_F(BondScenario, AlbBalancesTheHostsArpByPeer)
     flow_extract(at_host.back(), key);
     EXPECT_EQ(key.dl_dst, host);
     EXPECT_EQ(key.dl_src, mac(120));
+    /* The copy a switch that forgot b's MAC floods to a is dropped. */
+    size_t at_host_before = sent("br0").size();
+    inject("a", {to_b});
+    EXPECT_EQ(sent("br0").size(), at_host_before);
+    EXPECT_TRUE(contains(show(), "unicast-on-wrong-member 1")) << show();
 
     /* A VM's ARP is not rewritten. */
     Bytes vm_arp = concat({eth(kEthTypeArp, mac(130), mac(1)),

@@ -488,7 +488,16 @@ void BridgeManager::add_status_ops(const DbConfig &config, json &ops, bool all, 
         }
         for (const ofproto::PortSettings &port : br->settings().ports) {
             auto pu = config.port_uuids.find(port.name);
-            if (pu == config.port_uuids.end() || port.interfaces.size() < 2) {
+            if (pu == config.port_uuids.end()) {
+                continue;
+            }
+            if (port.interfaces.size() < 2) {
+                /* No longer a bond: clear what we wrote while it was one. */
+                auto known = written_.find(pu->second);
+                if (known != written_.end() && known->second.contains("status")
+                    && known->second["status"] != kEmptyMap) {
+                    emit("Port", pu->second, {{"status", kEmptyMap}});
+                }
                 continue;
             }
             if (std::optional<EthAddr> active = br->bond_active_member(port.name)) {
