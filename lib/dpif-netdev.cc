@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -34,6 +35,9 @@ BRAID_COVERAGE_DEFINE(datapath_upcall);
 BRAID_COVERAGE_DEFINE(datapath_pmd_sleep);
 BRAID_COVERAGE_DEFINE(datapath_drop_no_such_bond);
 BRAID_COVERAGE_DEFINE(datapath_drop_bond_rx);
+BRAID_COVERAGE_DEFINE(datapath_slow_frame);
+BRAID_COVERAGE_DEFINE(datapath_drop_slow_not_bond);
+BRAID_COVERAGE_DEFINE(datapath_drop_slow_overflow);
 
 namespace braid::dp {
 namespace {
@@ -251,11 +255,13 @@ Datapath::Datapath(std::string name) : name_(std::move(name))
 {
     port_set_ = std::make_shared<PortSet>();
     bond_set_ = std::make_shared<BondSet>();
+    slow_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 Datapath::~Datapath()
 {
     stop_pmds();
+    close(slow_fd_);
     for (const char *cmd : {"dpctl/dump-flows", "dpctl/del-flows", "dpif-netdev/pmd-stats-show",
                             "dpif-netdev/pmd-stats-clear", "dpif-netdev/sync"}) {
         unixctl::unregister_command(cmd);
@@ -505,6 +511,20 @@ void Datapath::pmd_main(Pmd &pmd)
                     COVERAGE_INC(datapath_malformed_frame);
                     pmd.add(pmd.malformed[size_t(error)], 1);
                 }
+                if (key.dl_type.value() == kEthTypeSlow) {
+                    /* LACP and marker frames belong to the bond, never to
+                     * the flow tables. */
+                    if (rx_bond) {
+                        if (rx_bond->monitor && rx_counters) {
+                            bond_monitor_rx(*rx_bond, port->port_no, key, now, *rx_counters);
+                        }
+                        queue_slow_frame(port->port_no, packet);
+                    } else {
+                        COVERAGE_INC(datapath_drop_slow_not_bond);
+                        pmd.add(pmd.drops, 1);
+                    }
+                    continue;
+                }
                 if (rx_counters && rx_bond->monitor) {
                     bond_monitor_rx(*rx_bond, port->port_no, key, now, *rx_counters);
                 }
@@ -599,6 +619,43 @@ void Datapath::pmd_main(Pmd &pmd)
         idle_polls = 0;
     }
     close(epoll_fd);
+}
+
+void Datapath::queue_slow_frame(uint32_t port_no, const DpPacket &packet)
+{
+    {
+        std::lock_guard<std::mutex> lock(slow_mutex_);
+        if (slow_count_ >= kMaxSlowFrames) {
+            COVERAGE_INC(datapath_drop_slow_overflow);
+            return;
+        }
+        SlowSlot &slot = slow_ring_[(slow_head_ + slow_count_) % kMaxSlowFrames];
+        slot.port_no = port_no;
+        slot.len = uint16_t(std::min(packet.size(), kMaxSlowFrameLen));
+        std::memcpy(slot.data.data(), packet.data(), slot.len);
+        slow_count_++;
+    }
+    COVERAGE_INC(datapath_slow_frame);
+    uint64_t one = 1;
+    ssize_t n = write(slow_fd_, &one, sizeof one);
+    (void) n;
+}
+
+std::vector<SlowFrame> Datapath::take_slow_frames()
+{
+    uint64_t value;
+    ssize_t r = read(slow_fd_, &value, sizeof value);
+    (void) r;
+    std::vector<SlowFrame> frames;
+    std::lock_guard<std::mutex> lock(slow_mutex_);
+    frames.reserve(slow_count_);
+    for (; slow_count_; slow_count_--) {
+        const SlowSlot &slot = slow_ring_[slow_head_];
+        frames.push_back({slot.port_no, std::vector<uint8_t>(slot.data.begin(),
+                                                             slot.data.begin() + slot.len)});
+        slow_head_ = (slow_head_ + 1) % kMaxSlowFrames;
+    }
+    return frames;
 }
 
 uint32_t Datapath::add_bond()

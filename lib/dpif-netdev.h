@@ -24,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,6 +57,13 @@ struct PortInfo {
     std::string name;
     std::string type;
     std::shared_ptr<Netdev> netdev;
+};
+
+/* A slow protocol frame (EtherType 0x8809: LACP, marker) received on a bond
+ * member, handed to the bond module instead of being switched. */
+struct SlowFrame {
+    uint32_t port_no = 0;
+    std::vector<uint8_t> frame;
 };
 
 /* One megaflow, as dpctl/dump-flows shows it. */
@@ -143,6 +151,17 @@ public:
     void remove_bond(uint32_t id);
     BondStats bond_stats(uint32_t id) const;
 
+    /* Slow protocol frames received on bond members skip the flow tables
+     * and wait here (at most kMaxSlowFrames, the first kMaxSlowFrameLen
+     * bytes of each; more are dropped and counted) until
+     * take_slow_frames() takes them.  slow_fd() becomes readable when
+     * frames are waiting.  Slow protocol frames on other ports are
+     * dropped (counted): a bridge never forwards them. */
+    static constexpr size_t kMaxSlowFrames = 256;
+    static constexpr size_t kMaxSlowFrameLen = 256;
+    int slow_fd() const { return slow_fd_; }
+    std::vector<SlowFrame> take_slow_frames();
+
     /* Registers dpctl/dump-flows, dpctl/del-flows, dpif-netdev/pmd-stats-show,
      * dpif-netdev/pmd-stats-clear and dpif-netdev/sync for this datapath. */
     void register_commands();
@@ -179,6 +198,19 @@ private:
     uint32_t next_bond_id_ = 0;
     std::shared_ptr<const BondSet> bond_set_;   /* Published to the threads. */
     std::atomic<uint64_t> bond_seq_{1};
+
+    /* The slow frame ring: written by the datapath threads (no allocation:
+     * fixed slots), read by take_slow_frames(). */
+    struct SlowSlot {
+        uint32_t port_no = 0;
+        uint16_t len = 0;
+        std::array<uint8_t, kMaxSlowFrameLen> data{};
+    };
+    std::mutex slow_mutex_;
+    std::unique_ptr<SlowSlot[]> slow_ring_{new SlowSlot[kMaxSlowFrames]};
+    size_t slow_head_ = 0, slow_count_ = 0;     /* Guarded by slow_mutex_. */
+    int slow_fd_ = -1;                          /* eventfd. */
+    void queue_slow_frame(uint32_t port_no, const DpPacket &packet);
 
     std::atomic<uint64_t> generation_{1};
     std::atomic<uint64_t> port_seq_{1};

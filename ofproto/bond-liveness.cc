@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lib/coverage.h"
+#include "lib/dpif-netdev.h"
 #include "lib/rtnetlink.h"
 #include "lib/timeval.h"
 #include "lib/vlog.h"
@@ -36,7 +37,7 @@ constexpr int kMaxSleepMs = 1000;
 
 }  // namespace
 
-BondLiveness::BondLiveness()
+BondLiveness::BondLiveness(dp::Datapath *datapath) : datapath_(datapath)
 {
     wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -59,6 +60,10 @@ BondLiveness::BondLiveness()
     }
     /* A warp (or stop) waits for a pass, so that what it made due has run
      * when time/warp answers. */
+    if (datapath_) {
+        ev.data.fd = datapath_->slow_fd();
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ev.data.fd, &ev);
+    }
     clock_listener_ = timeval::add_change_listener([this] { sync(); });
     thread_ = std::thread([this] { main(); });
     instance.store(this);
@@ -195,6 +200,14 @@ void BondLiveness::main()
         for (int i = 0; i < n; i++) {
             if (nl_ && events[i].data.fd == mnl_socket_get_fd(nl_)) {
                 read_links(&resync);
+            } else if (datapath_ && events[i].data.fd == datapath_->slow_fd()) {
+                std::vector<dp::SlowFrame> frames = datapath_->take_slow_frames();
+                std::lock_guard<std::mutex> lock(mutex_);
+                for (const dp::SlowFrame &f : frames) {
+                    for (Bond *bond : bonds_) {
+                        bond->slow_frame(f.port_no, f.frame);
+                    }
+                }
             } else {
                 uint64_t value;
                 ssize_t r = read(wake_fd_, &value, sizeof value);

@@ -11,6 +11,10 @@
  * own view of the device catches up later.  If the kernel dropped messages
  * (ENOBUFS), every bond asks the kernel for its members' state again.
  *
+ * It also takes the slow protocol frames (LACP, marker) that the datapath
+ * set aside from bond members and hands each to its bond, so that LACP
+ * never waits for the control thread either.
+ *
  * The thread sleeps until the earliest Bond::next_wake() of its bonds, a
  * link message, or wake().  It reads the Braid clock: a warp wakes it, and
  * sync() (which time/warp calls) returns once it has run a full pass that
@@ -29,13 +33,19 @@
 
 struct mnl_socket;
 
+namespace braid::dp {
+class Datapath;
+}
+
 namespace braid::ofproto {
 
 class Bond;
 
 class BondLiveness {
 public:
-    BondLiveness();
+    /* 'datapath' (may be null) hands over the slow protocol frames that
+     * its bond members receive (Datapath::take_slow_frames()). */
+    explicit BondLiveness(dp::Datapath *datapath = nullptr);
     ~BondLiveness();
     BondLiveness(const BondLiveness &) = delete;
     BondLiveness &operator=(const BondLiveness &) = delete;
@@ -68,6 +78,7 @@ private:
     void main();
     void read_links(bool *resync);
 
+    dp::Datapath *datapath_;
     std::thread thread_;
     std::atomic<bool> exit_{false};
     int wake_fd_ = -1;

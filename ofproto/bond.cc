@@ -26,6 +26,8 @@ BRAID_COVERAGE_DEFINE(bond_member_enabled);
 BRAID_COVERAGE_DEFINE(bond_member_disabled);
 BRAID_COVERAGE_DEFINE(bond_failover);
 BRAID_COVERAGE_DEFINE(bond_rebalanced);
+BRAID_COVERAGE_DEFINE(bond_slow_frame_without_lacp);
+BRAID_COVERAGE_DEFINE(bond_lacp_frame);
 
 namespace braid::ofproto {
 namespace {
@@ -770,6 +772,30 @@ void Bond::carrier_event(int ifindex, bool carrier)
     if (changed && config_.detect_mode != BondDetectMode::kMiimon) {
         run();
     }
+}
+
+void Bond::slow_frame(uint32_t port_no, const std::vector<uint8_t> &frame)
+{
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    int member = -1;
+    for (size_t i = 0; i < members_.size(); i++) {
+        if (members_[i].in.dp_port == port_no) {
+            member = int(i);
+        }
+    }
+    if (member < 0) {
+        return;
+    }
+    bool lacp_on = config_.lacp == "active" || config_.lacp == "passive";
+    if (!lacp_on) {
+        static vlog::RateLimit rl(5, 20);
+        COVERAGE_INC(bond_slow_frame_without_lacp);
+        VLOG_DBG_RL(rl, "bond {}: member {}: dropping a slow protocol frame ({} bytes): LACP "
+                    "is off", name_, members_[size_t(member)].in.name, frame.size());
+        return;
+    }
+    /* LACP itself (the next issue) takes the frame here. */
+    COVERAGE_INC(bond_lacp_frame);
 }
 
 void Bond::carrier_resync()

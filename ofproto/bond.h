@@ -125,6 +125,9 @@ public:
      * been lost, so ask it about every member; run if anything is due; the
      * time (Braid clock, ms) something is next due. */
     void carrier_event(int ifindex, bool carrier);
+    /* A slow protocol frame received on datapath port 'port_no' (ignored
+     * unless it is one of this bond's members). */
+    void slow_frame(uint32_t port_no, const std::vector<uint8_t> &frame);
     void carrier_resync();
     void tick();
     int64_t next_wake() const;

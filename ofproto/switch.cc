@@ -55,7 +55,7 @@ Switch::Switch(EventLoop &loop) : loop_(loop), xlate_(datapath_)
     datapath_.register_commands();
     register_commands();
     Bond::register_commands();
-    liveness_ = std::make_unique<BondLiveness>();
+    liveness_ = std::make_unique<BondLiveness>(&datapath_);
     revalidator_.start(loop_, kRevalidateIntervalMs, [this] { revalidate_now(); });
 }
 

@@ -4,6 +4,7 @@
  * netdev-dummy/set-carrier; the clock is stopped and warped. */
 #include <config.h>
 
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -15,6 +16,7 @@
 #include "lib/flow.h"
 #include "lib/dp-bond.h"
 #include "lib/hash.h"
+#include "lib/packet-compose.h"
 #include "lib/pcap-file.h"
 #include "lib/xmit-hash.h"
 #include "tests/frame-builder.h"
@@ -1064,6 +1066,51 @@ TEST_F(BondScenario, TlbSpreadsMacsWithoutRewriting)
     EXPECT_EQ(all, want) << "every frame sent once, unchanged";
     inject("vm", frames);
     EXPECT_EQ(sent_data("a").size(), 2 * a.size()) << "the same member again";
+}
+
+}  // namespace
+}  // namespace braid::test
+
+namespace braid::test {
+namespace {
+
+/* Slow protocol frames (LACP, marker) are never switched: on a bond member
+ * they go to the bond (through the liveness thread), elsewhere they are
+ * dropped; each case counted. */
+TEST_F(BondScenario, SlowProtocolFramesAreNeverSwitched)
+{
+    add_port("vm");
+    add_bond("bond0", {"a", "b"});
+    Bytes pdu = compose_lacpdu(mac(80), lacp_info(1, mac(80), 1, 1, 1, 0x3d),
+                               lacp_info(0, EthAddr{}, 0, 0, 0, 0), 0);
+    auto counter = [&](const std::string &name) {
+        std::string out = appctl_out({"coverage/read-counter", name});
+        return std::stoull(out.empty() ? "0" : out);
+    };
+    inject("a", {pdu});
+    inject("vm", {pdu});
+    EXPECT_TRUE(sent("vm").empty());
+    EXPECT_TRUE(sent("a").empty());
+    EXPECT_TRUE(sent("b").empty());
+    EXPECT_EQ(counter("datapath_drop_slow_not_bond"), 1u);
+    /* The liveness thread takes it; each try is a round trip to the daemon
+     * (no sleeping), bounded. */
+    auto eventually = [&](const std::function<bool()> &done) {
+        for (int i = 0; i < 500; i++) {
+            if (done()) {
+                return true;
+            }
+        }
+        return false;
+    };
+    EXPECT_TRUE(eventually([&] { return counter("bond_slow_frame_without_lacp") == 1; }))
+        << "the bond got it, LACP off";
+    EXPECT_EQ(counter("bond_lacp_frame"), 0u);
+
+    vsctl({"set", "Port", "bond0", "lacp=active"});
+    inject("b", {pdu});
+    EXPECT_TRUE(eventually([&] { return counter("bond_lacp_frame") == 1; }));
+    EXPECT_TRUE(sent("vm").empty());
 }
 
 }  // namespace
