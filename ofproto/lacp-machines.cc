@@ -19,9 +19,11 @@
  *   - The default (administrative) partner asks for the short timeout when
  *     lacp-time is fast (Lacp::partner_admin()), so a DEFAULTED member keeps
  *     sending every second.
- *   - A partner whose information was never received is not selected for
- *     any aggregator (Lacp::eligible()), so a member never attaches to an
- *     aggregator of an unknown partner.
+ *   - A member whose partner information was never received, or has been
+ *     defaulted, is not selected for any aggregator (Lacp::eligible()): it
+ *     never attaches to the aggregator of an unknown partner, nor runs as an
+ *     individual link.  Whether a defaulted member may carry traffic is the
+ *     bond's decision (lacp-fallback-ab), through member_defaulted().
  *   - Churn detection restarts on BEGIN and when the link goes down (the
  *     edges), not for as long as the link stays down, so a dead link is
  *     counted as churned once. */
@@ -79,6 +81,9 @@ std::optional<Step<State>> next_step(const Table<State, kStates, kEvents> &table
  * in any table; a bound against looping forever. */
 constexpr int kMaxSteps = 16;
 
+/* An empty cell: the event does not move the machine from that state.  Rows
+ * of every table are the states in the order of their enum, columns the
+ * events in the order of theirs. */
 constexpr std::nullopt_t kNo = std::nullopt;
 
 /* ---- Receive --------------------------------------------------------------------- */
@@ -99,14 +104,15 @@ using RxTable = Table<LacpRxState, kRxStates, kRxEvents>;
 constexpr RxTable make_rx_table()
 {
     using enum LacpRxState;
+    constexpr LacpRxState kInit = kInitialize, kDown = kPortDisabled, kOff = kLacpDisabled;
     return {{
-        /*                BEGIN        PORT_DOWN      LACP_OFF       LACP_ON        PDU         TIMEOUT */
-        /* INITIALIZE */ {{kInitialize, kPortDisabled, kPortDisabled, kPortDisabled, kNo,        kNo}},
-        /* PORT_DIS.  */ {{kInitialize, kNo,          kLacpDisabled, kExpired,      kNo,        kNo}},
-        /* EXPIRED    */ {{kInitialize, kPortDisabled, kNo,          kNo,           kCurrent,   kDefaulted}},
-        /* LACP_DIS.  */ {{kInitialize, kPortDisabled, kNo,          kNo,           kNo,        kNo}},
-        /* DEFAULTED  */ {{kInitialize, kPortDisabled, kNo,          kNo,           kCurrent,   kNo}},
-        /* CURRENT    */ {{kInitialize, kPortDisabled, kNo,          kNo,           kCurrent,   kExpired}},
+        /*                BEGIN  PORT_DOWN LACP_OFF LACP_ON   PDU       TIMEOUT */
+        /* INITIALIZE */ {{kInit, kDown,    kDown,   kDown,    kNo,      kNo}},
+        /* PORT_DIS.  */ {{kInit, kNo,      kOff,    kExpired, kNo,      kNo}},
+        /* EXPIRED    */ {{kInit, kDown,    kNo,     kNo,      kCurrent, kDefaulted}},
+        /* LACP_DIS.  */ {{kInit, kDown,    kNo,     kNo,      kNo,      kNo}},
+        /* DEFAULTED  */ {{kInit, kDown,    kNo,     kNo,      kCurrent, kNo}},
+        /* CURRENT    */ {{kInit, kDown,    kNo,     kNo,      kCurrent, kExpired}},
     }};
 }
 constexpr RxTable kRxTable = make_rx_table();
@@ -162,11 +168,11 @@ constexpr MuxTable make_mux_table()
     using enum LacpMuxState;
     constexpr LacpMuxState kCD = kCollectingDistributing;
     return {{
-        /*               BEGIN      UNSEL      STANDBY    OUT_SYNC   READY      IN_SYNC  SELECTED */
-        /* DETACHED */  {{kDetached, kNo,       kWaiting,  kNo,       kNo,       kNo,     kWaiting}},
-        /* WAITING  */  {{kDetached, kDetached, kNo,       kNo,       kAttached, kNo,     kNo}},
-        /* ATTACHED */  {{kDetached, kDetached, kDetached, kNo,       kNo,       kCD,     kNo}},
-        /* COLL_DIST */ {{kDetached, kAttached, kAttached, kAttached, kNo,       kNo,     kNo}},
+        /*               BEGIN      UNSEL      STANDBY    OUT_SYNC   READY      IN_SYNC SELECTED */
+        /* DETACHED */  {{kDetached, kNo,       kWaiting,  kNo,       kNo,       kNo,    kWaiting}},
+        /* WAITING  */  {{kDetached, kDetached, kNo,       kNo,       kAttached, kNo,    kNo}},
+        /* ATTACHED */  {{kDetached, kDetached, kDetached, kNo,       kNo,       kCD,    kNo}},
+        /* COLL_DIST */ {{kDetached, kAttached, kAttached, kAttached, kNo,       kNo,    kNo}},
     }};
 }
 constexpr MuxTable kMuxTable = make_mux_table();
