@@ -17,6 +17,10 @@ ofproto_libofproto_a_SOURCES = \
 	ofproto/bond.h \
 	ofproto/lacp-machines.cc \
 	ofproto/lacp-selection.cc \
+	ofproto/lacp-settings.cc \
+	ofproto/lacp-settings.h \
+	ofproto/lacp-show.cc \
+	ofproto/lacp-show.h \
 	ofproto/lacp.cc \
 	ofproto/lacp.h \
 	ofproto/mac-learning.cc \

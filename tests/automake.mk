@@ -26,6 +26,8 @@ tests_unit_tests_SOURCES = \
 	tests/test-json-framer.cc \
 	tests/test-jsonrpc-message.cc \
 	tests/test-jsonrpc.cc \
+	tests/test-lacp-settings.cc \
+	tests/test-lacp-show.cc \
 	tests/test-lacp.cc \
 	tests/test-mac-learning.cc \
 	tests/test-memory.cc \
