@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <algorithm>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -46,7 +47,7 @@ const char *const kCommands[] = {
 
 /* Runs 'fn' on the bond named by args[0] and member args[1]. */
 void member_command(const Args &args, const Reply &reply,
-                    bool (Bond::*fn)(const std::string &, std::string *))
+                    const std::function<bool(Bond &, const std::string &, std::string *)> &fn)
 {
     Bond *bond = find_bond(args[0]);
     if (!bond) {
@@ -54,7 +55,7 @@ void member_command(const Args &args, const Reply &reply,
         return;
     }
     std::string text;
-    if ((bond->*fn)(args[1], &text)) {
+    if (fn(*bond, args[1], &text)) {
         reply.ok(text);
     } else {
         reply.error(text);
@@ -125,35 +126,26 @@ void Bond::register_commands()
     for (const char *name : {"bond/set-active-member", "bond/set-active-slave"}) {
         unixctl::register_command(name, "port member", 2, 2, [](const Args &args,
                                                                 const Reply &reply) {
-            member_command(args, reply, &Bond::set_active_member);
+            member_command(args, reply, [](Bond &b, const std::string &member,
+                                           std::string *text) {
+                return b.set_active_member(member, text);
+            });
         });
     }
-    for (const char *name : {"bond/enable-member", "bond/enable-slave"}) {
-        unixctl::register_command(name, "port member", 2, 2, [](const Args &args,
-                                                                const Reply &reply) {
-            Bond *b = find_bond(args[0]);
-            std::string text;
-            if (!b) {
-                reply.error("no such bond");
-            } else if (b->enable_member(args[1], true, &text)) {
-                reply.ok(text);
-            } else {
-                reply.error(text);
-            }
-        });
-    }
-    for (const char *name : {"bond/disable-member", "bond/disable-slave"}) {
-        unixctl::register_command(name, "port member", 2, 2, [](const Args &args,
-                                                                const Reply &reply) {
-            Bond *b = find_bond(args[0]);
-            std::string text;
-            if (!b) {
-                reply.error("no such bond");
-            } else if (b->enable_member(args[1], false, &text)) {
-                reply.ok(text);
-            } else {
-                reply.error(text);
-            }
+    struct Toggle {
+        const char *name;
+        bool enable;
+    };
+    for (const Toggle &t : {Toggle{"bond/enable-member", true}, Toggle{"bond/enable-slave", true},
+                            Toggle{"bond/disable-member", false},
+                            Toggle{"bond/disable-slave", false}}) {
+        bool enable = t.enable;
+        unixctl::register_command(t.name, "port member", 2, 2, [enable](const Args &args,
+                                                                        const Reply &reply) {
+            member_command(args, reply, [enable](Bond &b, const std::string &member,
+                                                 std::string *text) {
+                return b.enable_member(member, enable, text);
+            });
         });
     }
     unixctl::register_command("bond/hash", "mac [vlan] [basis]", 1, 3, [](const Args &args,

@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <utility>
+#include <string>
 #include <vector>
 
 #include "lib/flow.h"
@@ -55,6 +56,20 @@ inline Bytes bytes_of(const T &v)
     Bytes out;
     append(out, v);
     return out;
+}
+
+/* 'frame' in lower-case hexadecimal, two digits per octet, as
+ * netdev-dummy/receive takes it. */
+inline std::string hex(const Bytes &frame)
+{
+    static const char kDigits[] = "0123456789abcdef";
+    std::string s;
+    s.reserve(frame.size() * 2);
+    for (uint8_t b : frame) {
+        s += kDigits[b >> 4];
+        s += kDigits[b & 15];
+    }
+    return s;
 }
 
 /* 'parts' one after the other. */

@@ -48,6 +48,12 @@ RunResult run(const std::vector<std::string> &argv,
  * variables of the same names. */
 std::vector<std::string> merged_environment(const std::vector<std::string> &env);
 
+/* Whether 'needle' occurs in 'haystack'. */
+inline bool contains(const std::string &haystack, const std::string &needle)
+{
+    return haystack.find(needle) != std::string::npos;
+}
+
 /* Reads a whole file; nullopt if it cannot be read. */
 std::optional<std::string> read_file(const std::string &path);
 

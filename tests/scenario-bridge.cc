@@ -16,11 +16,6 @@
 namespace braid::test {
 namespace {
 
-bool contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
 /* ovs-vsctl output without the trailing newline. */
 std::string chomp(std::string s)
 {

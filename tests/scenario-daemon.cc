@@ -21,11 +21,6 @@ namespace {
 
 const std::string kVersionText = "braid-vswitchd (Open vSwitch) 3.1.0\nBraid " PACKAGE_VERSION "\n";
 
-bool contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
 bool exists(const std::string &path)
 {
     return access(path.c_str(), F_OK) == 0;

@@ -19,20 +19,6 @@
 namespace braid::test {
 namespace {
 
-bool contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
-std::string hex(const Bytes &frame)
-{
-    std::string s;
-    for (uint8_t b : frame) {
-        s += fmt::format("{:02x}", b);
-    }
-    return s;
-}
-
 EthAddr mac(uint8_t last, uint8_t first = 0x02)
 {
     return EthAddr{{first, 0, 0, 0, 0, last}};

@@ -72,11 +72,6 @@ const char kNftTable[] = "braidtest";
 /* The real Open vSwitch daemon, as Debian installs it. */
 const char kOvsVswitchd[] = "/usr/lib/openvswitch-switch/ovs-vswitchd";
 
-bool contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
 int64_t now_ms()
 {
     using namespace std::chrono;

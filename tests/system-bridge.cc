@@ -18,11 +18,6 @@
 namespace braid::test {
 namespace {
 
-bool contains(const std::string &haystack, const std::string &needle)
-{
-    return haystack.find(needle) != std::string::npos;
-}
-
 std::string chomp(std::string s)
 {
     while (!s.empty() && s.back() == '\n') {

@@ -105,15 +105,7 @@ namespace braid {
 namespace {
 
 using test::Bytes;
-
-std::string hex(const Bytes &frame)
-{
-    std::string s;
-    for (uint8_t b : frame) {
-        s += fmt::format("{:02x}", b);
-    }
-    return s;
-}
+using test::hex;
 
 class DatapathTest : public ::testing::Test {
 protected:
