@@ -58,36 +58,44 @@ const char *bond_drop_to_string(BondDrop reason)
 
 uint32_t bond_hash_symmetric_l34(const FlowKey &key, uint32_t basis)
 {
-    /* Each source/destination pair enters as its XOR, which is the same in
-     * both directions, and the result gets one mixing round: enough to
-     * pick one of 256 buckets, and short, as it runs per packet.  IP
-     * packets hash their addresses, protocol and (TCP, UDP, SCTP, not
-     * later fragments) ports; anything else its MAC addresses and
-     * EtherType. */
+    /* Each source/destination pair enters in sorted order, which is the
+     * same in both directions and, unlike XORing the two, keeps distinct
+     * pairs apart (10.0.0.1-10.0.0.2 and 10.0.0.5-10.0.0.6 would XOR
+     * alike).  Two 64-bit words and one mixing round: short enough to run
+     * per packet (flow_hash_symmetric_l4() of lib/hash.h covers the same
+     * fields plus MACs and VLANs, at twice the cost).  IP packets hash
+     * their addresses (an IPv6 address folded to 32 bits first), protocol
+     * and (TCP, UDP, SCTP, not later fragments) ports; anything else its
+     * MAC addresses and EtherType. */
+    auto sorted64 = [](uint64_t a, uint64_t b) { return a < b ? a << 32 | b : b << 32 | a; };
     uint16_t type = key.dl_type.value();
-    uint64_t word;
+    uint64_t addrs;
+    uint64_t rest = uint64_t(type) << 48;
     if (type == kEthTypeIpv4 || type == kEthTypeIpv6) {
-        uint32_t addrs;
         if (type == kEthTypeIpv4) {
-            addrs = key.nw_src.value() ^ key.nw_dst.value();
+            addrs = sorted64(key.nw_src.value(), key.nw_dst.value());
         } else {
-            uint32_t a[4], b[4];
-            std::memcpy(a, key.ipv6_src.b.data(), 16);
-            std::memcpy(b, key.ipv6_dst.b.data(), 16);
-            addrs = (a[0] ^ b[0]) ^ ((a[1] ^ b[1]) * 0x01000193u) ^ ((a[2] ^ b[2]) * 0x0100019bu)
-                    ^ ((a[3] ^ b[3]) * 0x010001a3u);
+            auto fold = [](const In6Addr &a) {
+                uint32_t w[4];
+                std::memcpy(w, a.b.data(), 16);
+                return uint64_t(w[0] ^ (w[1] * 0x01000193u) ^ (w[2] * 0x0100019bu)
+                                ^ (w[3] * 0x010001a3u));
+            };
+            addrs = sorted64(fold(key.ipv6_src), fold(key.ipv6_dst));
         }
-        uint32_t ports = 0;
+        rest |= uint64_t(key.nw_proto) << 32;
         if (!(key.nw_frag & kFlowFragLater)
             && (key.nw_proto == kIpProtoTcp || key.nw_proto == kIpProtoUdp
                 || key.nw_proto == kIpProtoSctp)) {
-            ports = uint32_t(key.tp_src.value() ^ key.tp_dst.value());
+            uint32_t a = key.tp_src.value(), b = key.tp_dst.value();
+            rest |= a < b ? a << 16 | b : b << 16 | a;
         }
-        word = uint64_t(addrs) << 32 | uint64_t(ports) << 8 | key.nw_proto;
     } else {
-        word = (key.dl_src.to_u64() ^ key.dl_dst.to_u64()) ^ uint64_t(type) << 48;
+        uint64_t a = key.dl_src.to_u64(), b = key.dl_dst.to_u64();
+        addrs = a < b ? a : b;
+        rest ^= a < b ? b : a;
     }
-    return bond_mix64(word, basis);
+    return bond_mix64(addrs * 0x9e3779b97f4a7c15ULL ^ rest, basis);
 }
 
 uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame)

@@ -983,3 +983,31 @@ TEST(DpBond, TransmitAndReceiveAgreeOnBucket)
 
 }  // namespace
 }  // namespace braid::dp
+
+namespace braid::dp {
+namespace {
+
+/* Sorting, not XOR: pairs whose XOR is the same still hash apart. */
+TEST(DpBondHash, SymmetricHashKeepsPairsWithTheSameXorApart)
+{
+    auto tcp = [](be32 src, be32 dst, uint16_t sport, uint16_t dport) {
+        FlowKey k{};
+        k.dl_type = be16::from_host(kEthTypeIpv4);
+        k.nw_proto = kIpProtoTcp;
+        k.nw_src = src;
+        k.nw_dst = dst;
+        k.tp_src = be16::from_host(sport);
+        k.tp_dst = be16::from_host(dport);
+        return k;
+    };
+    FlowKey a = tcp(test::ip4(10, 0, 0, 1), test::ip4(10, 0, 0, 2), 1234, 80);
+    FlowKey b = tcp(test::ip4(10, 0, 0, 5), test::ip4(10, 0, 0, 6), 1234, 80);
+    FlowKey c = tcp(test::ip4(10, 0, 0, 1), test::ip4(10, 0, 0, 2), 1234 ^ 3, 80 ^ 3);
+    EXPECT_NE(bond_hash_symmetric_l34(a, 0), bond_hash_symmetric_l34(b, 0));
+    EXPECT_NE(bond_hash_symmetric_l34(a, 0), bond_hash_symmetric_l34(c, 0));
+    FlowKey a_back = tcp(a.nw_dst, a.nw_src, 80, 1234);
+    EXPECT_EQ(bond_hash_symmetric_l34(a, 7), bond_hash_symmetric_l34(a_back, 7));
+}
+
+}  // namespace
+}  // namespace braid::dp
