@@ -98,11 +98,6 @@ uint32_t bond_hash_symmetric_l34(const FlowKey &key, uint32_t basis)
     return bond_mix64(addrs * 0x9e3779b97f4a7c15ULL ^ rest, basis);
 }
 
-uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame)
-{
-    return bond_hash(table, key, frame, -1);
-}
-
 namespace {
 
 /* The Linux policies, out of line: vlan+srcmac needs a key of its own. */

@@ -130,6 +130,8 @@ struct BondTable {
     std::vector<EthAddr> member_macs;           /* Parallel to 'members'. */
     std::vector<be32> arp_targets;
     std::vector<In6Addr> ns_targets;
+
+    friend bool operator==(const BondTable &, const BondTable &) = default;
 };
 
 /* The hash of bucket selection for 'table' (before "& 0xff" or "% n").
@@ -137,13 +139,10 @@ struct BondTable {
  * the VLAN for kSrcMacVlan (0 if it leaves untagged), so that the receive
  * rule can hash a frame coming back on the same wire the same way; 'key'
  * holds the fields of the received packet. */
-uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame);
-
-/* The same, with the VLAN id the frame leaves with given by the caller as
- * 'out_vid' (0 for untagged), so that the frame need not be read; -1 means
- * "read it from 'frame'". */
+/* 'out_vid', if not -1, is the VLAN id the frame leaves with (0 for
+ * untagged), so that the frame need not be read. */
 uint32_t bond_hash(const BondTable &table, const FlowKey &key, std::span<const uint8_t> frame,
-                   int out_vid);
+                   int out_vid = -1);
 
 /* Mixes 'x' and 'basis' into 32 well-spread bits (a 64-bit multiply,
  * xor-shift finalizer): short enough to run per packet. */

@@ -105,12 +105,13 @@ inline uint32_t flow_hash(const FlowKey &key, uint32_t basis) noexcept
  * its directions: swapping the source and destination MAC addresses, IP
  * addresses and L4 ports leaves it unchanged.  It covers the MAC addresses,
  * dl_type, the VLAN ids, for IPv4 and IPv6 the addresses and nw_proto, and
- * for TCP, UDP and SCTP (other than later fragments) the ports.  This is
- * the hash of balance-tcp bonds, so that both directions of a connection
- * use the same member. */
+ * for TCP, UDP and SCTP (other than later fragments) the ports.  (The
+ * datapath's balance-tcp uses bond_hash_symmetric_l34() of lib/dp-bond.h,
+ * which hashes fewer fields at half the cost.) */
 uint32_t flow_hash_symmetric_l4(const FlowKey &key, uint32_t basis) noexcept;
 
-/* Hashes a source MAC address and VLAN id, for balance-slb bonds. */
+/* Hashes a MAC address and VLAN id.  (The datapath's balance-slb uses
+ * bond_hash_mac() of lib/dp-bond.h, built to run per packet.) */
 constexpr uint32_t hash_mac_vlan(EthAddr mac, uint16_t vid, uint32_t basis) noexcept
 {
     uint64_t word = mac.to_u64() | static_cast<uint64_t>(vid) << 48;

@@ -118,9 +118,7 @@ void Bond::send_probes()
      * active member, on every member with carrier. */
     for (size_t i = 0; i < members_.size(); i++) {
         const Member &m = members_[i];
-        bool carrier = m.in.netdev && m.in.dp_port
-                       && (m.kernel_carrier ? *m.kernel_carrier : m.in.netdev->get_carrier());
-        if (!carrier || m.admin_disabled) {
+        if (!carrier(m) || m.admin_disabled) {
             continue;
         }
         if (config_.mode == BondMode::kActiveBackup && active_ >= 0 && int(i) != active_) {

@@ -253,9 +253,15 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
 
 bool Bond::read_link(const Member &m) const
 {
-    bool carrier = m.in.netdev && m.in.dp_port
-                   && (m.kernel_carrier ? *m.kernel_carrier : m.in.netdev->get_carrier());
-    return carrier && (!arp_monitor() || m.arp_ok);
+    return carrier(m) && (!arp_monitor() || m.arp_ok);
+}
+
+bool Bond::carrier(const Member &m) const
+{
+    /* The liveness path's news from the kernel, when there is some, is
+     * newer than the device's own view. */
+    return m.in.netdev && m.in.dp_port
+           && (m.kernel_carrier ? *m.kernel_carrier : m.in.netdev->get_carrier());
 }
 
 void Bond::link_changed()
@@ -941,25 +947,12 @@ void Bond::publish()
 
     /* Republish only what changed: a new table costs the threads an
      * atomic swap, nothing more, but there is no need for it. */
-    if (table_ && same_table(*table_, *t) && ports == published_ports_) {
+    if (table_ && *table_ == *t && ports == published_ports_) {
         return;
     }
     table_ = t;
     published_ports_ = ports;
     datapath_->set_bond(t, ports);
-}
-
-bool Bond::same_table(const dp::BondTable &a, const dp::BondTable &b)
-{
-    return a.tx == b.tx && a.hash == b.hash && a.policy == b.policy && a.basis == b.basis
-           && a.packets_per_member == b.packets_per_member && a.active == b.active
-           && a.enabled == b.enabled && a.buckets == b.buckets && a.rx == b.rx
-           && a.all_members_active == b.all_members_active
-           && a.dst_bucket_rule == b.dst_bucket_rule && a.prev_buckets == b.prev_buckets
-           && a.prev_basis == b.prev_basis && a.grace_until == b.grace_until
-           && a.monitor == b.monitor && a.filter == b.filter && a.members == b.members
-           && a.arp_targets == b.arp_targets && a.ns_targets == b.ns_targets
-           && a.alb == b.alb && a.host_mac == b.host_mac && a.member_macs == b.member_macs;
 }
 
 std::string Bond::config_error() const

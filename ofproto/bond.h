@@ -216,7 +216,7 @@ private:
     void fill_buckets(bool level);
     uint32_t member_port_for(const EthAddr &mac, uint16_t wire_vid) const;
     EthAddr alb_mac(const Member &m) const;
-    static bool same_table(const dp::BondTable &a, const dp::BondTable &b);
+    bool carrier(const Member &m) const;
     void account();
     void rebalance();
     void send_learning_packets();
