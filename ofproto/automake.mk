@@ -1,9 +1,10 @@
 # ofproto/: the switches: bridges, ports and OpenFlow port numbers, MAC
 # learning and the NORMAL action, the switching machinery shared by all
-# bridges, and bonds; LACP arrives with its issue.
+# bridges, and bonds with their LACP.
 noinst_LIBRARIES += ofproto/libofproto.a
 ofproto_libofproto_a_SOURCES = \
 	ofproto/bond-commands.cc \
+	ofproto/bond-lacp.cc \
 	ofproto/bond-liveness.cc \
 	ofproto/bond-liveness.h \
 	ofproto/bond-monitor.cc \

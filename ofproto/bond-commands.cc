@@ -1,6 +1,7 @@
 /* The bond commands: bond/list, bond/show, bond/show-linux, bond/migrate,
  * bond/set-active-member, bond/enable-member, bond/disable-member and
- * bond/hash, with the names Open vSwitch used before "member" ("-slave"). */
+ * bond/hash, with the names Open vSwitch used before "member" ("-slave");
+ * and the commands of the bonds' LACP, lacp/show and lacp/show-stats. */
 #include <config.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "lib/util.h"
 #include "ofproto/bond-show.h"
 #include "ofproto/bond.h"
+#include "ofproto/lacp-show.h"
 
 namespace braid::ofproto {
 namespace {
@@ -42,8 +44,29 @@ Bond *find_bond(const std::string &name)
 const char *const kCommands[] = {
     "bond/list", "bond/show", "bond/show-linux", "bond/migrate", "bond/set-active-member",
     "bond/set-active-slave", "bond/enable-member", "bond/enable-slave", "bond/disable-member",
-    "bond/disable-slave", "bond/hash",
+    "bond/disable-slave", "bond/hash", "lacp/show", "lacp/show-stats",
 };
+
+/* lacp/show and lacp/show-stats: 'text' of the bond named by args[0], or
+ * of every bond that runs LACP. */
+void lacp_command(const Args &args, const Reply &reply,
+                  std::string (*text)(const LacpStatus &, const std::string &))
+{
+    std::string out;
+    for (Bond *b : sorted_bonds()) {
+        if (!args.empty() && b->name() != args[0]) {
+            continue;
+        }
+        if (std::optional<LacpStatus> s = b->lacp_status()) {
+            out += text(*s, b->name());
+        }
+    }
+    if (!args.empty() && out.empty()) {
+        reply.error("no such lacp object");
+        return;
+    }
+    reply.ok(out);
+}
 
 /* Runs 'fn' on the bond named by args[0] and member args[1]. */
 void member_command(const Args &args, const Reply &reply,
@@ -167,6 +190,14 @@ void Bond::register_commands()
         }
         uint32_t hash = dp::bond_hash_mac(*mac, uint16_t(vlan), uint32_t(basis));
         reply.ok(fmt::format("{}", hash & dp::kBondBucketMask));
+    });
+    unixctl::register_command("lacp/show", "[port]", 0, 1, [](const Args &args,
+                                                              const Reply &reply) {
+        lacp_command(args, reply, lacp_show_text);
+    });
+    unixctl::register_command("lacp/show-stats", "[port]", 0, 1, [](const Args &args,
+                                                                    const Reply &reply) {
+        lacp_command(args, reply, lacp_show_stats_text);
     });
 }
 

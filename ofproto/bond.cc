@@ -231,9 +231,11 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
         }
         if (old < 0) {
             m.monitor_since = now;
-            /* A new member starts as its link is, without a delay. */
+            /* A new member starts as its link is, without a delay; with
+             * LACP on, it waits for LACP. */
             m.link = read_link(m);
-            m.link_up = m.link;
+            m.lacp_enable = cfg.lacp != "active" && cfg.lacp != "passive";
+            m.link_up = m.link && m.lacp_enable;
             m.enabled = m.link;
             member_came_up_ |= m.enabled;
         }
@@ -246,9 +248,10 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
         b = b >= 0 ? old_to_new[size_t(b)] : -1;
     }
     members_ = std::move(next);
+    lacp_reconfigure(port, now);
 
     run();
-    return ok;
+    return ok && lacp_error_.empty();
 }
 
 bool Bond::read_link(const Member &m) const
@@ -280,9 +283,12 @@ void Bond::update_links()
         next_miimon_ = now + std::max<int64_t>(1, config_.miimon_interval);
     }
     for (Member &m : members_) {
-        bool link = poll ? read_link(m) : m.link;
-        m.link = link;
-        bool up = link && m.lacp_enable && !m.admin_disabled;
+        m.link = poll ? read_link(m) : m.link;
+    }
+    /* LACP learns of the links first, and may change its mind on them. */
+    lacp_run(now);
+    for (Member &m : members_) {
+        bool up = m.link && m.lacp_enable && !m.admin_disabled;
         if (up != m.link_up) {
             m.link_up = up;
             if (up == m.enabled) {
@@ -754,6 +760,9 @@ int64_t Bond::next_wake() const
     if (igmp_remaining_) {
         next = std::min(next, next_igmp_);
     }
+    if (lacp_) {
+        next = std::min(next, lacp_->next_wake(now));
+    }
     return next;
 }
 
@@ -792,16 +801,16 @@ void Bond::slow_frame(uint32_t port_no, const std::vector<uint8_t> &frame)
     if (member < 0) {
         return;
     }
-    bool lacp_on = config_.lacp == "active" || config_.lacp == "passive";
-    if (!lacp_on) {
+    if (!lacp_) {
         static vlog::RateLimit rl(5, 20);
         COVERAGE_INC(bond_slow_frame_without_lacp);
         VLOG_DBG_RL(rl, "bond {}: member {}: dropping a slow protocol frame ({} bytes): LACP "
                     "is off", name_, members_[size_t(member)].in.name, frame.size());
         return;
     }
-    /* LACP itself (the next issue) takes the frame here. */
     COVERAGE_INC(bond_lacp_frame);
+    lacp_slow_frame(members_[size_t(member)], frame, timeval::msec());
+    run();
 }
 
 void Bond::carrier_resync()
@@ -871,7 +880,7 @@ void Bond::publish()
     t->grace_until = grace_until_;
 
     BondMode mode = config_.mode;
-    bool lacp_on = config_.lacp == "active" || config_.lacp == "passive";
+    bool lacp_on = lacp_ != nullptr;
     bool as_backup = false;
     bool dead = false;
     if (lacp_on && !lacp_negotiated_) {
@@ -958,7 +967,7 @@ void Bond::publish()
 std::string Bond::config_error() const
 {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
-    return config_error_;
+    return !config_error_.empty() ? config_error_ : lacp_error_;
 }
 
 std::optional<EthAddr> Bond::active_member_mac() const
@@ -980,8 +989,8 @@ BondStatus Bond::status()
     s.bridge = bridge_;
     s.bond_id = bond_id_;
     s.config = config_;
-    s.config_error = config_error_;
-    bool lacp_on = config_.lacp == "active" || config_.lacp == "passive";
+    s.config_error = !config_error_.empty() ? config_error_ : lacp_error_;
+    bool lacp_on = lacp_ != nullptr;
     s.lacp_status = !lacp_on ? "off" : lacp_negotiated_ ? "negotiated" : "configured";
     if (active_ >= 0) {
         s.active = members_[size_t(active_)].in.name;
@@ -1128,25 +1137,6 @@ bool Bond::migrate(uint32_t bucket, const std::string &member, std::string *repl
     }
     *reply = "migrated";
     return true;
-}
-
-void Bond::set_lacp_negotiated(bool negotiated)
-{
-    std::lock_guard<std::recursive_mutex> lock(mutex_);
-    if (negotiated != lacp_negotiated_) {
-        lacp_negotiated_ = negotiated;
-        run();
-    }
-}
-
-void Bond::set_member_lacp_enable(const std::string &member, bool may_enable)
-{
-    std::lock_guard<std::recursive_mutex> lock(mutex_);
-    int i = find_member(member);
-    if (i >= 0 && members_[size_t(i)].lacp_enable != may_enable) {
-        members_[size_t(i)].lacp_enable = may_enable;
-        run();
-    }
 }
 
 }  // namespace braid::ofproto

@@ -49,6 +49,7 @@
 #include "lib/netdev.h"
 #include "ofproto/bond-settings.h"
 #include "ofproto/bond-status.h"
+#include "ofproto/lacp.h"
 #include "ofproto/ofproto.h"
 
 namespace braid::dp {
@@ -158,10 +159,19 @@ public:
     bool enable_member(const std::string &member, bool enable, std::string *reply);
     bool migrate(uint32_t bucket, const std::string &member, std::string *reply);
 
-    /* Hooks for LACP: whether LACP negotiated, and a member's may-enable
-     * input (true when LACP is off). */
-    void set_lacp_negotiated(bool negotiated);
-    void set_member_lacp_enable(const std::string &member, bool may_enable);
+    /* LACP (Port.lacp active or passive; see ofproto/lacp.h).  The bond
+     * owns the protocol: it hands it the slow protocol frames its members
+     * receive and their link states, runs its timers with its own, sends
+     * the frames it makes on the members, and enables a member only while
+     * LACP lets it collect and distribute (or, with lacp-fallback-ab, while
+     * its partner is defaulted).  Everything runs on the liveness path.
+     *
+     * lacp_status() is a snapshot for lacp/show, or nothing when LACP is
+     * off; lacp_current() says whether member 'iface' has a current
+     * partner (Interface.lacp_current), or nothing when LACP is off or
+     * there is no such member. */
+    std::optional<LacpStatus> lacp_status() const;
+    std::optional<bool> lacp_current(const std::string &iface) const;
 
     /* Registers bond/list, bond/show, bond/show-linux, bond/migrate,
      * bond/set-active-member, bond/enable-member, bond/disable-member and
@@ -191,7 +201,9 @@ private:
         std::optional<bool> kernel_carrier;     /* From the liveness path. */
         bool link = false;              /* Link monitor's last reading. */
         bool link_up = false;           /* 'link', LACP and admin agree: up. */
-        bool lacp_enable = true;
+        bool lacp_enable = true;        /* LACP lets it carry frames. */
+        LacpMemberId lacp_id = 0;       /* Its id in lacp_, 0 for none. */
+        bool lacp_current = false;      /* Last reported by lacp_current(). */
         bool admin_disabled = false;
         bool enabled = false;
         std::optional<int64_t> delay_expires;
@@ -227,6 +239,10 @@ private:
     bool send_frame(const Member &m, std::vector<uint8_t> frame, uint16_t vlan);
     void publish();
     void schedule();
+    /* ofproto/bond-lacp.cc. */
+    void lacp_reconfigure(const PortSettings &port, int64_t now);
+    void lacp_run(int64_t now);
+    void lacp_slow_frame(Member &m, const std::vector<uint8_t> &frame, int64_t now);
 
     /* Guards everything below: the control thread (configuration,
      * commands, device notifications) and the liveness thread both run
@@ -247,6 +263,9 @@ private:
     std::shared_ptr<MacLearning> mac_learning_;
     uint32_t port_id_ = 0;
     bool lacp_negotiated_ = false;
+    std::unique_ptr<Lacp> lacp_;        /* Null while LACP is off. */
+    LacpMemberId next_lacp_id_ = 1;
+    std::string lacp_error_;            /* Why the LACP keys were rejected. */
 
     std::vector<Member> members_;
     int active_ = -1;                   /* Index in members_, -1 for none. */

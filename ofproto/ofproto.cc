@@ -475,9 +475,14 @@ std::optional<EthAddr> Ofproto::bond_active_member(const std::string &port) cons
     return b ? b->active_member_mac() : std::nullopt;
 }
 
-std::optional<bool> Ofproto::lacp_current(const std::string &) const
+std::optional<bool> Ofproto::lacp_current(const std::string &iface) const
 {
-    return std::nullopt;        /* The LACP issue fills this in. */
+    for (const auto &[name, bond] : bonds_) {
+        if (std::optional<bool> current = bond->lacp_current(iface)) {
+            return current;
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace braid::ofproto

@@ -167,8 +167,8 @@ public:
      * bonds. */
     std::optional<std::string> bond_error(const std::string &port) const;
 
-    /* Whether LACP on 'iface' is current, once LACP exists; nothing for
-     * interfaces without LACP. */
+    /* Whether interface 'iface' of a bond that runs LACP has a current
+     * partner (Interface.lacp_current); nothing for other interfaces. */
     std::optional<bool> lacp_current(const std::string &iface) const;
 
 private:

@@ -58,10 +58,11 @@ tests_scenario_tests_SOURCES = \
 	tests/scenario-bond.cc \
 	tests/scenario-bridge.cc \
 	tests/scenario-daemon.cc \
+	tests/scenario-lacp.cc \
 	tests/scenario-switch.cc \
 	tests/unit-main.cc
 tests_scenario_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
-tests_scenario_tests_LDADD = lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) $(MNL_LIBS) -lpthread
+tests_scenario_tests_LDADD = ofproto/libofproto.a lib/libbraid.a $(GTEST_LIBS) $(FMT_LIBS) $(MNL_LIBS) -lpthread
 
 # Every ovs-appctl command has a man-page entry and a test.
 TESTS += tests/check-commands.sh

@@ -139,14 +139,15 @@ protected:
         return frames.value_or(std::vector<Bytes>{});
     }
 
-    /* Frames 'port' sent that are not learning packets (RARP). */
+    /* Frames 'port' sent that are neither learning packets (RARP) nor
+     * LACP's own. */
     std::vector<Bytes> sent_data(const std::string &port)
     {
         std::vector<Bytes> v;
         for (const Bytes &f : sent(port)) {
             FlowKey key{};
             flow_extract(f, key);
-            if (key.dl_type.value() != kEthTypeRarp) {
+            if (key.dl_type.value() != kEthTypeRarp && key.dl_type.value() != kEthTypeSlow) {
                 v.push_back(f);
             }
         }

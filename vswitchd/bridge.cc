@@ -471,18 +471,30 @@ void BridgeManager::add_status_ops(const DbConfig &config, json &ops, bool all, 
              * everything does (after a reconfiguration, for statistics). */
             uint64_t seq = iface.netdev ? iface.netdev->change_seq() : 0;
             auto emitted = emitted_seqs_.find(iu->second);
-            if (!all && emitted != emitted_seqs_.end() && emitted->second == seq) {
+            /* LACP's verdict changes without the device changing. */
+            bool lacp_column = replica.has_column("Interface", "lacp_current");
+            std::optional<bool> current_lacp;
+            json lacp_value = kEmptySet;
+            if (lacp_column) {
+                current_lacp = br->lacp_current(iface_name);
+                lacp_value = current_lacp ? json(*current_lacp) : kEmptySet;
+            }
+            auto known = written_.find(iu->second);
+            bool lacp_changed = lacp_column
+                                && (known == written_.end()
+                                    || !known->second.contains("lacp_current")
+                                    || known->second["lacp_current"] != lacp_value);
+            if (!all && !lacp_changed && emitted != emitted_seqs_.end()
+                && emitted->second == seq) {
                 continue;
             }
             seqs[iu->second] = seq;
             /* Statistics are written every stats interval, and at once for
              * an interface that has none yet. */
-            auto known = written_.find(iu->second);
             bool first = known == written_.end() || !known->second.contains("statistics");
             json row = interface_status(iface, with_stats || first);
-            if (replica.has_column("Interface", "lacp_current")) {
-                std::optional<bool> current_lacp = br->lacp_current(iface_name);
-                row["lacp_current"] = current_lacp ? json(*current_lacp) : kEmptySet;
+            if (lacp_column) {
+                row["lacp_current"] = lacp_value;
             }
             emit("Interface", iu->second, std::move(row));
         }
