@@ -1,0 +1,304 @@
+/* The fixture of the LACP scenario tests (tests/scenario-lacp*.cc): bond0
+ * of dummy ports on br0, and a LACP partner in the test process.
+ *
+ * The partner is a second LACP system: an ofproto::Lacp (the same protocol
+ * code, another system id) with one member per bond member, on a clock of
+ * its own that the test advances with every warp of the daemon's.  What
+ * Braid sends is read from the members' tx captures; what the partner sends
+ * goes in with netdev-dummy/receive.  For the cases a well-behaved partner
+ * never makes, tests craft frames. */
+#ifndef BRAID_TESTS_SCENARIO_LACP_H
+#define BRAID_TESTS_SCENARIO_LACP_H 1
+
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "lib/packet-compose.h"
+#include "lib/pcap-file.h"
+#include "lib/slow-protocols.h"
+#include "ofproto/lacp.h"
+#include "tests/frame-builder.h"
+#include "tests/sandbox.h"
+
+namespace braid::test {
+
+using ofproto::Lacp;
+using ofproto::LacpMemberSettings;
+using ofproto::LacpSettings;
+
+inline const EthAddr kPeerSystem{{0x02, 0x99, 0, 0, 0, 0x01}};
+
+inline EthAddr mac(uint8_t last)
+{
+    return EthAddr{{0x02, 0, 0, 0, 0, last}};
+}
+
+inline Bytes udp_frame(EthAddr src, EthAddr dst, uint16_t sport, uint16_t dport)
+{
+    Bytes l4 = udp(sport, dport, 8);
+    return concat({eth(kEthTypeIpv4, dst, src),
+                   ipv4(kIpProtoUdp, l4.size(), ip4(10, 0, 0, 1), ip4(10, 0, 0, 2)), l4});
+}
+
+class LacpScenario : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(sb_.start({"--enable-dummy=override"})) << sb_.last_error();
+        vsctl({"add-br", "br0", "--", "set", "Bridge", "br0",
+               "other_config:hwaddr=02:aa:00:00:00:01"});
+        ASSERT_EQ(sb_.appctl({"time/stop"}).status, 0);
+    }
+    void TearDown() override { EXPECT_EQ(sb_.unexpected_log_lines(allowed_), ""); }
+
+    RunResult vsctl(const std::vector<std::string> &args)
+    {
+        std::vector<std::string> argv = {"ovs-vsctl", "--timeout=5"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        RunResult r = sb_.run(argv);
+        EXPECT_EQ(r.status, 0) << r.err;
+        return r;
+    }
+
+    std::string appctl_out(const std::vector<std::string> &args)
+    {
+        RunResult r = sb_.appctl(args);
+        EXPECT_EQ(r.status, 0) << r.err;
+        return r.out;
+    }
+
+    uint64_t counter(const std::string &name)
+    {
+        std::string out = appctl_out({"coverage/read-counter", name});
+        return std::stoull(out.empty() ? "0" : out);
+    }
+
+    /* Adds a "vm" port and bond0 of 'members' with Port settings
+     * 'settings', each member capturing what it sends. */
+    void add_bond(const std::vector<std::string> &members,
+                  const std::vector<std::string> &settings)
+    {
+        vsctl({"add-port", "br0", "vm", "--", "set", "Interface", "vm",
+               "options:tx_pcap=" + sb_.path("vm.pcap")});
+        std::vector<std::string> args = {"add-bond", "br0", "bond0"};
+        args.insert(args.end(), members.begin(), members.end());
+        args.insert(args.end(), settings.begin(), settings.end());
+        for (const std::string &m : members) {
+            for (const std::string &s : {std::string("--"), std::string("set"),
+                                         std::string("Interface"), m,
+                                         "options:tx_pcap=" + sb_.path(m + ".pcap")}) {
+                args.push_back(s);
+            }
+        }
+        vsctl(args);
+        members_ = members;
+        sync();
+    }
+
+    /* Makes the partner: 'active' or passive, 'fast' or slow, with key
+     * 'key'; one partner member per bond member, ports 101, 102, ... */
+    void make_peer(bool active = true, bool fast = true, uint16_t key = 7,
+                   EthAddr system = kPeerSystem)
+    {
+        LacpSettings s;
+        s.name = "peer";
+        s.active = active;
+        s.fast = fast;
+        s.system_id = system;
+        s.key = key;
+        std::string error;
+        ASSERT_TRUE(peer_.reconfigure(s, peer_now_, &error)) << error;
+        for (size_t i = 0; i < members_.size(); i++) {
+            LacpMemberSettings ms;
+            ms.name = "peer-" + members_[i];
+            ms.mac = mac(uint8_t(0x60 + i));
+            ms.port = uint16_t(101 + i);
+            ASSERT_TRUE(peer_.set_member(uint32_t(i + 1), ms, peer_now_, &error)) << error;
+            peer_.set_member_enabled(uint32_t(i + 1), true, peer_now_);
+        }
+    }
+
+    /* Lets the datapath and the liveness thread finish what was injected
+     * or warped. */
+    void sync()
+    {
+        ASSERT_EQ(sb_.appctl({"dpif-netdev/sync"}).status, 0);
+        ASSERT_EQ(sb_.appctl({"time/warp", "0"}).status, 0);
+    }
+
+    void inject(const std::string &port, const std::vector<Bytes> &frames)
+    {
+        std::vector<std::string> args = {"netdev-dummy/receive", port};
+        for (const Bytes &f : frames) {
+            args.push_back(hex(f));
+        }
+        RunResult r = sb_.appctl(args);
+        ASSERT_EQ(r.status, 0) << r.err;
+        sync();
+    }
+
+    std::vector<Bytes> sent(const std::string &port)
+    {
+        std::string error;
+        auto frames = pcap_read_all(sb_.path(port + ".pcap"), &error);
+        return frames.value_or(std::vector<Bytes>{});
+    }
+
+    /* The frames 'port' sent that are neither slow protocol frames nor
+     * learning packets (RARP). */
+    std::vector<Bytes> sent_data(const std::string &port)
+    {
+        std::vector<Bytes> v;
+        for (const Bytes &f : sent(port)) {
+            uint16_t type = f.size() >= 14 ? uint16_t(f[12] << 8 | f[13]) : 0;
+            if (type != kEthTypeSlow && type != kEthTypeRarp) {
+                v.push_back(f);
+            }
+        }
+        return v;
+    }
+
+    /* The slow protocol frames 'port' sent that the test has not read yet. */
+    std::vector<Bytes> new_slow_frames(const std::string &port)
+    {
+        std::vector<Bytes> all = sent(port);
+        std::vector<Bytes> v;
+        for (size_t i = read_[port]; i < all.size(); i++) {
+            if (all[i].size() >= 14 && all[i][12] == 0x88 && all[i][13] == 0x09) {
+                v.push_back(all[i]);
+            }
+        }
+        read_[port] = all.size();
+        return v;
+    }
+
+    /* Hands the partner what Braid sent and Braid what the partner sends,
+     * until neither has more (bounded).  Members in 'cut' exchange
+     * nothing, either way. */
+    void exchange()
+    {
+        for (int round = 0; round < 6; round++) {
+            bool any = false;
+            for (size_t i = 0; i < members_.size(); i++) {
+                for (const Bytes &f : new_slow_frames(members_[i])) {
+                    braid_tx_[members_[i]]++;
+                    if (!cut_.count(members_[i]) && peer_.has_member(uint32_t(i + 1))) {
+                        peer_.process_pdu(uint32_t(i + 1), f, peer_now_);
+                        any = true;
+                    }
+                }
+            }
+            peer_.run(peer_now_);
+            std::map<std::string, std::vector<Bytes>> out;
+            for (auto &[id, frame] : peer_.take_tx(peer_now_)) {
+                const std::string &port = members_[id - 1];
+                if (!cut_.count(port)) {
+                    out[port].push_back(frame);
+                }
+            }
+            for (auto &[port, frames] : out) {
+                inject(port, frames);
+                any = true;
+            }
+            if (!any) {
+                return;
+            }
+        }
+    }
+
+    /* Advances both clocks by 'ms', 'step' ms at a time, exchanging PDUs
+     * after each step. */
+    void advance(int64_t ms, int64_t step = 250)
+    {
+        exchange();
+        for (int64_t done = 0; done < ms;) {
+            int64_t d = std::min(step, ms - done);
+            ASSERT_EQ(sb_.appctl({"time/warp", std::to_string(d)}).status, 0);
+            ASSERT_EQ(sb_.appctl({"dpif-netdev/sync"}).status, 0);
+            peer_now_ += d;
+            done += d;
+            exchange();
+        }
+    }
+
+    /* Cuts member 'port' off from the partner (both ways) or restores it,
+     * as a broken cable would, without telling either side's carrier. */
+    void cut(const std::string &port, bool cut)
+    {
+        if (cut) {
+            cut_.insert(port);
+        } else {
+            cut_.erase(port);
+        }
+    }
+
+    /* Sets the carrier of member 'port' on both sides. */
+    void carrier(const std::string &port, bool up)
+    {
+        ASSERT_EQ(sb_.appctl({"netdev-dummy/set-carrier", port, up ? "up" : "down"}).status, 0);
+        sb_.appctl({"version"});
+        sync();
+        for (size_t i = 0; i < members_.size(); i++) {
+            if (members_[i] == port) {
+                peer_.set_member_enabled(uint32_t(i + 1), up, peer_now_);
+            }
+        }
+        cut(port, !up);
+    }
+
+    std::string lacp_show() { return appctl_out({"lacp/show", "bond0"}); }
+    std::string bond_show() { return appctl_out({"bond/show", "bond0"}); }
+
+    /* The word after "member: NAME: " in lacp/show: the Receive state. */
+    std::string rx_state(const std::string &member)
+    {
+        std::smatch m;
+        std::string s = lacp_show();
+        if (!std::regex_search(s, m, std::regex("member: " + member + ": (\\w+)"))) {
+            ADD_FAILURE() << s;
+            return "";
+        }
+        return m[1];
+    }
+
+    std::string mux_state(const std::string &member)
+    {
+        std::smatch m;
+        std::string s = lacp_show();
+        if (!std::regex_search(s, m, std::regex("braid: member " + member
+                                                + ": link \\w+, rx \\w+, mux (\\w+)"))) {
+            ADD_FAILURE() << s;
+            return "";
+        }
+        return m[1];
+    }
+
+    bool negotiated() { return contains(bond_show(), "lacp_status: negotiated\n"); }
+
+    /* Whether member 'member' is enabled in bond/show. */
+    bool member_enabled(const std::string &member)
+    {
+        std::string s = bond_show();
+        return contains(s, "member " + member + ": enabled\n");
+    }
+
+    Sandbox sb_;
+    Lacp peer_;
+    int64_t peer_now_ = 1000000;
+    std::vector<std::string> members_;
+    std::map<std::string, size_t> read_;
+    std::map<std::string, uint64_t> braid_tx_;
+    std::set<std::string> cut_;
+    std::vector<std::regex> allowed_{std::regex("bond bond0: all members disabled"),
+                                     std::regex("LACP no longer negotiated"),
+                                     std::regex("rejected")};
+};
+
+}  // namespace braid::test
+
+#endif  // BRAID_TESTS_SCENARIO_LACP_H
