@@ -25,7 +25,7 @@ for c in $commands; do
         echo "check-commands: \"$c\" has no entry in Documentation/braid-vswitchd.8"
         status=1
     fi
-    if ! grep -Fq "\"$c\"" "$srcdir"/tests/*.cc; then
+    if ! grep -Fq "\"$c\"" "$srcdir"/tests/*.cc "$srcdir"/tests/*.h; then
         echo "check-commands: \"$c\" is not used by any test in tests/"
         status=1
     fi
