@@ -114,10 +114,10 @@ void Bond::lacp_reconfigure(const PortSettings &port, int64_t now)
     }
 }
 
-void Bond::lacp_run(int64_t now)
+bool Bond::lacp_run(int64_t now)
 {
     if (!lacp_) {
-        return;
+        return false;
     }
     for (const Member &m : members_) {
         if (m.lacp_id) {
@@ -147,6 +147,7 @@ void Bond::lacp_run(int64_t now)
      * must not join the aggregate's traffic. */
     bool negotiated = lacp_->negotiated();
     bool status = false;
+    bool changed = false;
     for (Member &m : members_) {
         if (!m.lacp_id) {
             continue;
@@ -158,6 +159,7 @@ void Bond::lacp_run(int64_t now)
             VLOG_INFO("bond {}: member {}: LACP {} it", name_, m.in.name,
                       may ? "enables" : "disables");
             m.lacp_enable = may;
+            changed = true;
         }
         bool current = lacp_->member_current(m.lacp_id);
         if (current != m.lacp_current) {
@@ -177,10 +179,12 @@ void Bond::lacp_run(int64_t now)
         }
         learning_pending_ = true;
         status = true;
+        changed = true;
     }
     if (status && status_changed_) {
         status_changed_();      /* Interface.lacp_current. */
     }
+    return changed;
 }
 
 void Bond::lacp_slow_frame(Member &m, const std::vector<uint8_t> &frame, int64_t now)

@@ -809,8 +809,15 @@ void Bond::slow_frame(uint32_t port_no, const std::vector<uint8_t> &frame)
         return;
     }
     COVERAGE_INC(bond_lacp_frame);
-    lacp_slow_frame(members_[size_t(member)], frame, timeval::msec());
-    run();
+    int64_t now = timeval::msec();
+    lacp_slow_frame(members_[size_t(member)], frame, now);
+    /* Answers go out at once; the rest of the bond runs only if LACP
+     * changed its mind about a member (a flood of PDUs costs little). */
+    if (lacp_run(now)) {
+        run();
+    } else {
+        schedule();
+    }
 }
 
 void Bond::carrier_resync()

@@ -241,7 +241,7 @@ private:
     void schedule();
     /* ofproto/bond-lacp.cc. */
     void lacp_reconfigure(const PortSettings &port, int64_t now);
-    void lacp_run(int64_t now);
+    bool lacp_run(int64_t now);
     void lacp_slow_frame(Member &m, const std::vector<uint8_t> &frame, int64_t now);
 
     /* Guards everything below: the control thread (configuration,
