@@ -54,6 +54,11 @@ void Bond::lacp_reconfigure(const PortSettings &port, int64_t now)
                       lacp_ ? "keeping the previous one" : "LACP stays off");
         }
         lacp_error_ = error;
+        if (!lacp_) {
+            for (Member &m : members_) {
+                m.lacp_enable = true;
+            }
+        }
         return;
     }
     lacp_error_.clear();

@@ -236,7 +236,7 @@ bool Bond::reconfigure(const PortSettings &port, const std::vector<BondMemberInp
             m.link = read_link(m);
             m.lacp_enable = cfg.lacp != "active" && cfg.lacp != "passive";
             m.link_up = m.link && m.lacp_enable;
-            m.enabled = m.link;
+            m.enabled = m.link_up;
             member_came_up_ |= m.enabled;
         }
         auto prio = config_.member_prio.find(in.name);

@@ -60,6 +60,7 @@ tests_scenario_tests_SOURCES = \
 	tests/scenario-daemon.cc \
 	tests/scenario-lacp.cc \
 	tests/scenario-lacp.h \
+	tests/scenario-lacp-bad.cc \
 	tests/scenario-switch.cc \
 	tests/unit-main.cc
 tests_scenario_tests_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)

@@ -10,9 +10,11 @@
 #ifndef BRAID_TESTS_SCENARIO_LACP_H
 #define BRAID_TESTS_SCENARIO_LACP_H 1
 
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -21,6 +23,7 @@
 #include "lib/packet-compose.h"
 #include "lib/pcap-file.h"
 #include "lib/slow-protocols.h"
+#include "lib/vlog.h"
 #include "ofproto/lacp.h"
 #include "tests/frame-builder.h"
 #include "tests/sandbox.h"
@@ -49,6 +52,8 @@ class LacpScenario : public ::testing::Test {
 protected:
     void SetUp() override
     {
+        /* The in-process partner's news would clutter the test output. */
+        vlog::set_levels("", vlog::Destination::kConsole, vlog::Level::kWarn);
         ASSERT_TRUE(sb_.start({"--enable-dummy=override"})) << sb_.last_error();
         vsctl({"add-br", "br0", "--", "set", "Bridge", "br0",
                "other_config:hwaddr=02:aa:00:00:00:01"});
@@ -101,9 +106,11 @@ protected:
     }
 
     /* Makes the partner: 'active' or passive, 'fast' or slow, with key
-     * 'key'; one partner member per bond member, ports 101, 102, ... */
+     * 'key'; one partner member per bond member, ports 101, 102, ...  The
+     * partner member of the i-th bond member gets key 'member_keys[i]'
+     * instead when that is given and not 0. */
     void make_peer(bool active = true, bool fast = true, uint16_t key = 7,
-                   EthAddr system = kPeerSystem)
+                   EthAddr system = kPeerSystem, const std::vector<uint16_t> &member_keys = {})
     {
         LacpSettings s;
         s.name = "peer";
@@ -118,10 +125,54 @@ protected:
             ms.name = "peer-" + members_[i];
             ms.mac = mac(uint8_t(0x60 + i));
             ms.port = uint16_t(101 + i);
+            ms.key = i < member_keys.size() ? member_keys[i] : 0;
             ASSERT_TRUE(peer_.set_member(uint32_t(i + 1), ms, peer_now_, &error)) << error;
             peer_.set_member_enabled(uint32_t(i + 1), true, peer_now_);
         }
     }
+
+    /* Moves the partner end of member 'port' to a second partner system,
+     * 'system' (as an MC-LAG peer that reboots with another identity): the
+     * first partner forgets the member, and the second one, 'fast' or slow
+     * with key 'key', takes it with the same port number and address and
+     * its link up.  From then on exchange() routes the member's frames to
+     * and from the second partner. */
+    void move_to_peer2(const std::string &port, EthAddr system, bool fast = true,
+                       uint16_t key = 7)
+    {
+        size_t i = member_index(port);
+        ASSERT_LT(i, members_.size()) << port;
+        LacpSettings s;
+        s.name = "peer2";
+        s.active = true;
+        s.fast = fast;
+        s.system_id = system;
+        s.key = key;
+        std::string error;
+        ASSERT_TRUE(peer2_.reconfigure(s, peer_now_, &error)) << error;
+        LacpMemberSettings ms;
+        ms.name = "peer2-" + port;
+        ms.mac = mac(uint8_t(0x60 + i));
+        ms.port = uint16_t(101 + i);
+        peer_.remove_member(uint32_t(i + 1), peer_now_);
+        ASSERT_TRUE(peer2_.set_member(uint32_t(i + 1), ms, peer_now_, &error)) << error;
+        peer2_.set_member_enabled(uint32_t(i + 1), true, peer_now_);
+        on_peer2_.insert(port);
+    }
+
+    /* The index of member 'port' in members_, or members_.size(). */
+    size_t member_index(const std::string &port) const
+    {
+        for (size_t i = 0; i < members_.size(); i++) {
+            if (members_[i] == port) {
+                return i;
+            }
+        }
+        return members_.size();
+    }
+
+    /* The partner system at the far end of the i-th member. */
+    Lacp &peer_for(size_t i) { return on_peer2_.count(members_[i]) ? peer2_ : peer_; }
 
     /* Lets the datapath and the liveness thread finish what was injected
      * or warped. */
@@ -187,22 +238,26 @@ protected:
             for (size_t i = 0; i < members_.size(); i++) {
                 for (const Bytes &f : new_slow_frames(members_[i])) {
                     braid_tx_[members_[i]]++;
-                    if (!cut_.count(members_[i]) && peer_.has_member(uint32_t(i + 1))) {
-                        peer_.process_pdu(uint32_t(i + 1), f, peer_now_);
+                    Lacp &peer = peer_for(i);
+                    if (!cut_.count(members_[i]) && peer.has_member(uint32_t(i + 1))) {
+                        peer.process_pdu(uint32_t(i + 1), f, peer_now_);
                         any = true;
                     }
                 }
             }
-            peer_.run(peer_now_);
             std::map<std::string, std::vector<Bytes>> out;
-            for (auto &[id, frame] : peer_.take_tx(peer_now_)) {
-                const std::string &port = members_[id - 1];
-                if (!cut_.count(port)) {
-                    out[port].push_back(frame);
+            for (Lacp *peer : {&peer_, &peer2_}) {
+                peer->run(peer_now_);
+                for (auto &[id, frame] : peer->take_tx(peer_now_)) {
+                    const std::string &port = members_[id - 1];
+                    if (!cut_.count(port)) {
+                        out[port].push_back(frame);
+                    }
                 }
             }
             for (auto &[port, frames] : out) {
                 inject(port, frames);
+                peer_tx_at_[port] = peer_now_;
                 any = true;
             }
             if (!any) {
@@ -212,17 +267,41 @@ protected:
     }
 
     /* Advances both clocks by 'ms', 'step' ms at a time, exchanging PDUs
-     * after each step. */
-    void advance(int64_t ms, int64_t step = 250)
+     * after each step.  With 'substep', the daemon runs its timers every
+     * 'substep' ms within a step (time/warp STEP SUBSTEP), while the
+     * partner still hears from it once a step. */
+    void advance(int64_t ms, int64_t step = 250, int64_t substep = 0)
     {
         exchange();
         for (int64_t done = 0; done < ms;) {
             int64_t d = std::min(step, ms - done);
-            ASSERT_EQ(sb_.appctl({"time/warp", std::to_string(d)}).status, 0);
+            std::vector<std::string> warp = {"time/warp", std::to_string(d)};
+            if (substep > 0 && substep < d) {
+                warp.push_back(std::to_string(substep));
+            }
+            ASSERT_EQ(sb_.appctl(warp).status, 0);
             ASSERT_EQ(sb_.appctl({"dpif-netdev/sync"}).status, 0);
             peer_now_ += d;
             done += d;
             exchange();
+        }
+    }
+
+    /* Advances both clocks 'step' ms at a time (as advance()) until
+     * 'done' holds, for at most 'max_ms'.  Returns how long it took, ms (0
+     * if 'done' held at once), or -1 if it never held. */
+    int64_t advance_until(const std::function<bool()> &done, int64_t max_ms,
+                          int64_t step = 250)
+    {
+        exchange();
+        for (int64_t elapsed = 0;; elapsed += step) {
+            if (done()) {
+                return elapsed;
+            }
+            if (elapsed >= max_ms) {
+                return -1;
+            }
+            advance(step, step);
         }
     }
 
@@ -244,8 +323,8 @@ protected:
         sb_.appctl({"version"});
         sync();
         for (size_t i = 0; i < members_.size(); i++) {
-            if (members_[i] == port) {
-                peer_.set_member_enabled(uint32_t(i + 1), up, peer_now_);
+            if (members_[i] == port && peer_for(i).has_member(uint32_t(i + 1))) {
+                peer_for(i).set_member_enabled(uint32_t(i + 1), up, peer_now_);
             }
         }
         cut(port, !up);
@@ -287,8 +366,64 @@ protected:
         return contains(s, "member " + member + ": enabled\n");
     }
 
+    /* Counter 'label' ("Link Expired", "TX PDUs", ...) of member 'member'
+     * in lacp/show-stats, or -1 if it is missing. */
+    int64_t lacp_stat(const std::string &member, const std::string &label)
+    {
+        std::smatch m;
+        std::string s = appctl_out({"lacp/show-stats", "bond0"});
+        if (!std::regex_search(s, m, std::regex("member: " + member + ":\n(?:  .*\n)*?  "
+                                                + label + ": (\\d+)\n"))) {
+            ADD_FAILURE() << "no " << label << " for " << member << " in\n" << s;
+            return -1;
+        }
+        return std::stoll(m[1]);
+    }
+
+    /* The bond/show drop counter of 'reason' ("tx-no-member", ...), or -1
+     * if it is missing. */
+    int64_t bond_drops(const std::string &reason)
+    {
+        std::smatch m;
+        std::string s = bond_show();
+        if (!std::regex_search(s, m, std::regex("braid: drops: .*\\b" + reason
+                                                + " (\\d+)"))) {
+            ADD_FAILURE() << "no drop counter " << reason << " in\n" << s;
+            return -1;
+        }
+        return std::stoll(m[1]);
+    }
+
+    /* The "braid: aggregator" lines of lacp/show. */
+    std::vector<std::string> aggregator_lines()
+    {
+        std::vector<std::string> v;
+        std::istringstream in(lacp_show());
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind("braid: aggregator ", 0) == 0) {
+                v.push_back(line);
+            }
+        }
+        return v;
+    }
+
+    /* The number of data frames (see sent_data()) members 'ports' sent. */
+    size_t data_sent_on(const std::vector<std::string> &ports)
+    {
+        size_t n = 0;
+        for (const std::string &p : ports) {
+            n += sent_data(p).size();
+        }
+        return n;
+    }
+
     Sandbox sb_;
     Lacp peer_;
+    /* The second partner system of move_to_peer2(), and its members. */
+    Lacp peer2_;
+    std::set<std::string> on_peer2_;
+    /* The partner's clock when it last sent frames to each member. */
+    std::map<std::string, int64_t> peer_tx_at_;
     int64_t peer_now_ = 1000000;
     std::vector<std::string> members_;
     std::map<std::string, size_t> read_;
