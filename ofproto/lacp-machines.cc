@@ -499,10 +499,21 @@ void Lacp::enter_mux(Member &m, LacpMuxState next, int64_t now)
         m.ntt = true;
         break;
 
-    case LacpMuxState::kWaiting:
-        m.wait_while = now + kLacpAggregateWaitMs;
+    case LacpMuxState::kWaiting: {
+        /* Beyond 802.1AX: the aggregate wait lets the members bound for an
+         * aggregator attach together.  An aggregator with members attached
+         * already is formed, so a member that joins it (a repaired link)
+         * has nobody to wait for. */
+        bool formed = false;
+        for (const auto &[id, other] : members_) {
+            formed |= &other != &m && other.aggregator == m.aggregator
+                      && (other.mux == LacpMuxState::kAttached
+                          || other.mux == LacpMuxState::kCollectingDistributing);
+        }
+        m.wait_while = formed ? now : now + kLacpAggregateWaitMs;
         m.ready_n = false;
         break;
+    }
 
     case LacpMuxState::kAttached:
         set_bits(m.actor.state, kLacpStateSynchronization, true);

@@ -25,7 +25,8 @@
  *   - Timers: periodic transmission every 1 s (fast) or 30 s (slow), as the
  *     partner asks; the partner times out after 3 s or 90 s, as we ask;
  *     an expired partner is given 3 s more before it is defaulted; the
- *     aggregate wait is 2 s; churn is declared after 60 s out of sync.
+ *     aggregate wait is 2 s (see below); churn is declared after 60 s out
+ *     of sync.
  *   - A member collects and distributes (member_may_enable()) only in the
  *     Mux state COLLECTING_DISTRIBUTING, which needs a selected, attached
  *     aggregator and a partner that reports itself in sync (coupled
@@ -39,7 +40,9 @@
  *   - Beyond 802.1AX, for faster recovery: a member transmits at once when
  *     its periodic transmission starts (link up, or the partner becomes
  *     active), and with lacp-time fast a defaulted member keeps transmitting
- *     every second, so a repaired link is back within 3 s.
+ *     every second, so a repaired link is back within 3 s.  A member that
+ *     joins an aggregator whose other members are attached already skips
+ *     the aggregate wait: nobody is left to wait for.
  *   - At most 3 LACPDUs per member in any 1 s window; at most 5 Marker
  *     Responses per member in any 1 s window (the Slow Protocols allow 10
  *     frames per second in all).
