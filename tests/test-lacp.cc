@@ -578,6 +578,30 @@ TEST(Lacp, RepairedLinkReattachesWithin3sInFastMode)
     }
 }
 
+/* With the other member still attached, the aggregator is formed: the
+ * repaired member joins it without the 2 s aggregate wait, within one
+ * periodic interval. */
+TEST(Lacp, RepairedLinkJoinsAFormedAggregatorWithoutWaiting)
+{
+    for (int64_t phase : {0, 500, 999}) {
+        Pair pair(make_settings(1, true), make_settings(2, true), 2);
+        auto &[a, b, net, cables] = pair;
+        net.advance_to(5500);
+        net.cut(cables[1]);
+        net.advance_to(19000 + phase);
+        ASSERT_TRUE(a.lacp.member_defaulted(2));
+        ASSERT_TRUE(a.lacp.member_may_enable(1));
+        int64_t repaired = net.now();
+        net.repair(cables[1]);
+        net.advance_to(repaired + 1000);
+        EXPECT_TRUE(a.lacp.member_may_enable(2)) << phase;
+        EXPECT_TRUE(b.lacp.member_may_enable(2)) << phase;
+        EXPECT_TRUE(a.lacp.member_may_enable(1)) << phase;
+        EXPECT_EQ(a.member(2).aggregator, a.member(1).aggregator);
+        net.check_rate_limits();
+    }
+}
+
 TEST(Lacp, LinkDownAndUpReattachesIn2s)
 {
     Pair pair(make_settings(1, true), make_settings(2, true), 1);
