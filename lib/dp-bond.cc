@@ -253,6 +253,11 @@ bool bond_admit(const BondTable &table, uint32_t port, const FlowKey &key, int64
                 return true;
             }
         }
+        for (uint32_t p : table.collecting) {
+            if (p == port) {
+                return true;
+            }
+        }
         return drop(BondDrop::kDisabledMember);
     case BondRx::kActiveOnly:
         return port == table.active ? true : drop(BondDrop::kBackupMember);

@@ -97,6 +97,10 @@ struct BondTable {
 
     uint32_t active = 0;                        /* Datapath port, 0 for none. */
     std::vector<uint32_t> enabled;              /* Enabled members' ports. */
+    /* Ports of members that may receive but not send: LACP's independent
+     * control has them collecting, not yet distributing.  BondRx::kEnabled
+     * accepts on them too. */
+    std::vector<uint32_t> collecting;
     std::array<uint32_t, kBondBuckets> buckets{};   /* Port per bucket, 0: none. */
 
     /* Receive. */

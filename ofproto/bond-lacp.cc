@@ -72,6 +72,7 @@ void Bond::lacp_reconfigure(const PortSettings &port, int64_t now)
             m.lacp_id = 0;
             m.lacp_enable = true;
             m.lacp_current = false;
+            m.lacp_collecting = false;
         }
         return;
     }
@@ -164,6 +165,11 @@ bool Bond::lacp_run(int64_t now)
             VLOG_INFO("bond {}: member {}: LACP {} it", name_, m.in.name,
                       may ? "enables" : "disables");
             m.lacp_enable = may;
+            changed = true;
+        }
+        bool collecting = lacp_->member_collecting(m.lacp_id);
+        if (collecting != m.lacp_collecting) {
+            m.lacp_collecting = collecting;
             changed = true;
         }
         bool current = lacp_->member_current(m.lacp_id);

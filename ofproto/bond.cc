@@ -945,13 +945,23 @@ void Bond::publish()
         break;
     }
     t->alb = mode == BondMode::kBalanceAlb && !host_.mac.is_zero();
-    if (lacp_on && lacp_negotiated_) {
+    /* With LACP's independent control a member collects before it
+     * distributes: it receives, the bond does not send on it. */
+    for (const Member &m : members_) {
+        if (lacp_on && m.lacp_collecting && !m.enabled && m.link && !m.admin_disabled
+            && m.in.dp_port) {
+            t->collecting.push_back(m.in.dp_port);
+        }
+    }
+    if (lacp_on && (lacp_negotiated_ || !t->collecting.empty())) {
         t->rx = dp::BondRx::kEnabled;
         t->dst_bucket_rule = false;
     }
     if (dead) {
         t->tx = dp::BondTx::kDrop;
-        t->rx = dp::BondRx::kDropAll;
+        if (t->collecting.empty()) {
+            t->rx = dp::BondRx::kDropAll;
+        }
     }
     if (t->enabled.size() < config_.min_links) {
         t->tx = dp::BondTx::kDrop;

@@ -204,6 +204,7 @@ private:
         bool lacp_enable = true;        /* LACP lets it carry frames. */
         LacpMemberId lacp_id = 0;       /* Its id in lacp_, 0 for none. */
         bool lacp_current = false;      /* Last reported by lacp_current(). */
+        bool lacp_collecting = false;   /* LACP lets it receive. */
         bool admin_disabled = false;
         bool enabled = false;
         std::optional<int64_t> delay_expires;

@@ -147,7 +147,7 @@ constexpr PeriodicTable kPeriodicTable = make_periodic_table();
 static_assert(kPeriodicTable.size() == kPeriodicStates
               && kPeriodicTable[0].size() == kPeriodicEvents);
 
-/* ---- Mux (coupled control) ------------------------------------------------------ */
+/* ---- Mux (coupled and independent control) -------------------------------------- */
 
 enum class MuxEvent : uint8_t {
     kBegin,             /* One-shot. */
@@ -157,26 +157,56 @@ enum class MuxEvent : uint8_t {
     kReady,             /* SELECTED, and the aggregate wait of the aggregator is over. */
     kPartnerInSync,     /* SELECTED, and the partner reports synchronization. */
     kSelected,          /* Selected is SELECTED. */
+    kPartnerCollecting, /* kPartnerInSync, and the partner reports collecting. */
+    kPartnerNotCollecting,  /* The partner does not report collecting. */
 };
 
-constexpr size_t kMuxStates = size_t(LacpMuxState::kCollectingDistributing) + 1;
-constexpr size_t kMuxEvents = size_t(MuxEvent::kSelected) + 1;
+constexpr size_t kMuxStates = size_t(LacpMuxState::kDistributing) + 1;
+constexpr size_t kMuxEvents = size_t(MuxEvent::kPartnerNotCollecting) + 1;
 using MuxTable = Table<LacpMuxState, kMuxStates, kMuxEvents>;
 
-constexpr MuxTable make_mux_table()
+/* Coupled control (802.1AX-2014 Figure 6-21).  The rows of the states of
+ * independent control only matter when the control changes at run time:
+ * they lead back into this machine. */
+constexpr MuxTable make_coupled_mux_table()
 {
     using enum LacpMuxState;
     constexpr LacpMuxState kCD = kCollectingDistributing;
     return {{
-        /*               BEGIN      UNSEL      STANDBY    OUT_SYNC   READY      IN_SYNC SELECTED */
-        /* DETACHED */  {{kDetached, kNo,       kWaiting,  kNo,       kNo,       kNo,    kWaiting}},
-        /* WAITING  */  {{kDetached, kDetached, kNo,       kNo,       kAttached, kNo,    kNo}},
-        /* ATTACHED */  {{kDetached, kDetached, kDetached, kNo,       kNo,       kCD,    kNo}},
-        /* COLL_DIST */ {{kDetached, kAttached, kAttached, kAttached, kNo,       kNo,    kNo}},
+        /*                BEGIN      UNSEL      STANDBY    OUT_SYNC   READY      IN_SYNC SELECTED P_COLL P_NOT_COLL */
+        /* DETACHED  */  {{kDetached, kNo,       kWaiting,  kNo,       kNo,       kNo,    kWaiting, kNo,   kNo}},
+        /* WAITING   */  {{kDetached, kDetached, kNo,       kNo,       kAttached, kNo,    kNo,      kNo,   kNo}},
+        /* ATTACHED  */  {{kDetached, kDetached, kDetached, kNo,       kNo,       kCD,    kNo,      kNo,   kNo}},
+        /* COLL_DIST */  {{kDetached, kAttached, kAttached, kAttached, kNo,       kNo,    kNo,      kNo,   kNo}},
+        /* COLLECT   */  {{kDetached, kAttached, kAttached, kAttached, kNo,       kCD,    kNo,      kNo,   kNo}},
+        /* DISTRIB   */  {{kDetached, kAttached, kAttached, kAttached, kNo,       kCD,    kNo,      kNo,   kNo}},
     }};
 }
-constexpr MuxTable kMuxTable = make_mux_table();
-static_assert(kMuxTable.size() == kMuxStates && kMuxTable[0].size() == kMuxEvents);
+constexpr MuxTable kCoupledMuxTable = make_coupled_mux_table();
+static_assert(kCoupledMuxTable.size() == kMuxStates && kCoupledMuxTable[0].size() == kMuxEvents);
+
+/* Independent control (802.1AX-2014 Figure 6-22): collecting starts once
+ * the partner is in sync, distributing once the partner collects too.
+ * COLLECTING_DISTRIBUTING only occurs when the control changes at run
+ * time. */
+constexpr MuxTable make_independent_mux_table()
+{
+    using enum LacpMuxState;
+    constexpr LacpMuxState kColl = kCollecting;
+    constexpr LacpMuxState kDist = kDistributing;
+    return {{
+        /*                BEGIN      UNSEL      STANDBY    OUT_SYNC   READY      IN_SYNC SELECTED P_COLL P_NOT_COLL */
+        /* DETACHED  */  {{kDetached, kNo,       kWaiting,  kNo,       kNo,       kNo,    kWaiting, kNo,   kNo}},
+        /* WAITING   */  {{kDetached, kDetached, kNo,       kNo,       kAttached, kNo,    kNo,      kNo,   kNo}},
+        /* ATTACHED  */  {{kDetached, kDetached, kDetached, kNo,       kNo,       kColl,  kNo,      kNo,   kNo}},
+        /* COLL_DIST */  {{kDetached, kAttached, kAttached, kAttached, kNo,       kColl,  kNo,      kNo,   kNo}},
+        /* COLLECT   */  {{kDetached, kAttached, kAttached, kAttached, kNo,       kNo,    kNo,      kDist, kNo}},
+        /* DISTRIB   */  {{kDetached, kColl,     kColl,     kColl,     kNo,       kNo,    kNo,      kNo,   kColl}},
+    }};
+}
+constexpr MuxTable kIndependentMuxTable = make_independent_mux_table();
+static_assert(kIndependentMuxTable.size() == kMuxStates
+              && kIndependentMuxTable[0].size() == kMuxEvents);
 
 /* ---- Transmit ------------------------------------------------------------------- */
 
@@ -299,7 +329,7 @@ void Lacp::begin(Member &m, int64_t now)
     if (auto step = next_step(kRxTable, m.rx, event_bit(RxEvent::kBegin))) {
         enter_rx(m, step->next, now, nullptr);
     }
-    if (auto step = next_step(kMuxTable, m.mux, event_bit(MuxEvent::kBegin))) {
+    if (auto step = next_step(kCoupledMuxTable, m.mux, event_bit(MuxEvent::kBegin))) {
         enter_mux(m, step->next, now);
     }
     if (auto step = next_step(kPeriodicTable, m.periodic,
@@ -507,8 +537,8 @@ void Lacp::enter_mux(Member &m, LacpMuxState next, int64_t now)
         bool formed = false;
         for (const auto &[id, other] : members_) {
             formed |= &other != &m && other.aggregator == m.aggregator
-                      && (other.mux == LacpMuxState::kAttached
-                          || other.mux == LacpMuxState::kCollectingDistributing);
+                      && other.mux != LacpMuxState::kDetached
+                      && other.mux != LacpMuxState::kWaiting;
         }
         m.wait_while = formed ? now : now + kLacpAggregateWaitMs;
         m.ready_n = false;
@@ -520,17 +550,27 @@ void Lacp::enter_mux(Member &m, LacpMuxState next, int64_t now)
         set_bits(m.actor.state, kLacpStateCollecting | kLacpStateDistributing, false);
         m.wait_while = kLacpNever;
         m.ntt = true;
-        if (prev == LacpMuxState::kCollectingDistributing) {
+        if (lacp_mux_distributing(prev)) {
             VLOG_INFO("lacp {}: member {}: stops collecting and distributing",
                       settings_.name, m.cfg.name);
         }
         break;
 
     case LacpMuxState::kCollectingDistributing:
+    case LacpMuxState::kDistributing:
         set_bits(m.actor.state, kLacpStateCollecting | kLacpStateDistributing, true);
         m.ntt = true;
         VLOG_INFO("lacp {}: member {}: collecting and distributing on aggregator {}",
                   settings_.name, m.cfg.name, m.aggregator);
+        break;
+
+    case LacpMuxState::kCollecting:
+        set_bits(m.actor.state, kLacpStateCollecting, true);
+        set_bits(m.actor.state, kLacpStateDistributing, false);
+        m.ntt = true;
+        if (prev == LacpMuxState::kDistributing) {
+            VLOG_INFO("lacp {}: member {}: stops distributing", settings_.name, m.cfg.name);
+        }
         break;
     }
 }
@@ -562,7 +602,16 @@ bool Lacp::run_mux(Member &m, int64_t now)
         if (selected && partner_sync) {
             events |= event_bit(MuxEvent::kPartnerInSync);
         }
-        std::optional<Step<LacpMuxState>> step = next_step(kMuxTable, m.mux, events);
+        bool partner_collecting = m.partner.state & kLacpStateCollecting;
+        if (selected && partner_sync && partner_collecting) {
+            events |= event_bit(MuxEvent::kPartnerCollecting);
+        }
+        if (!partner_collecting) {
+            events |= event_bit(MuxEvent::kPartnerNotCollecting);
+        }
+        const MuxTable &table = settings_.independent_control ? kIndependentMuxTable
+                                                              : kCoupledMuxTable;
+        std::optional<Step<LacpMuxState>> step = next_step(table, m.mux, events);
         if (!step) {
             break;
         }

@@ -148,6 +148,16 @@ bool Parser::parse_port_keys()
         }
         settings.ad_select = *ad_select;
     }
+
+    if (const std::string *s = find("lacp-mux-control")) {
+        if (*s == "coupled") {
+            settings.independent_control = false;
+        } else if (*s == "independent") {
+            settings.independent_control = true;
+        } else {
+            return fail("lacp-mux-control", "not coupled or independent", *s);
+        }
+    }
     return true;
 }
 

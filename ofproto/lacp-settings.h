@@ -16,6 +16,7 @@
  *   lacp-fallback-ab               true or false (false)
  *   lacp-ad-select                 stable, bandwidth, count or prio, or the
  *                                  Linux numbers 0-2 (stable); Braid's
+ *   lacp-mux-control               coupled or independent (coupled); Braid's
  *   Interface lacp-port-id         1..65535 (the interface's OpenFlow port
  *                                  number, from 'ofports')
  *   Interface lacp-port-priority   1..65535 (65535)
@@ -78,7 +79,8 @@ namespace braid::ofproto {
  * 'bridge_mac' that is zero or multicast; lacp-system-priority,
  * lacp-port-id, lacp-port-priority or lacp-aggregation-key that is not a
  * number in 1..65535; lacp-fallback-ab other than true or false; an unknown
- * lacp-ad-select; two interfaces that end up with the same port number. */
+ * lacp-ad-select; a lacp-mux-control other than coupled or independent; two
+ * interfaces that end up with the same port number. */
 bool parse_lacp_config(const PortSettings &port, EthAddr bridge_mac,
                        const std::map<std::string, int64_t> &ofports, bool *enabled,
                        LacpSettings *settings,

@@ -76,7 +76,8 @@ void append_port_info(std::string &s, const char *who, const LacpPortInfo &info)
 
 bool mux_attached(LacpMuxState mux)
 {
-    return mux == LacpMuxState::kAttached || mux == LacpMuxState::kCollectingDistributing;
+    return mux == LacpMuxState::kAttached || mux == LacpMuxState::kCollecting
+           || lacp_mux_distributing(mux);
 }
 
 /* The name of member 'id' of 's', or "#<id>" if 's' has no such member. */
@@ -129,6 +130,8 @@ void append_show_braid_part(std::string &s, const LacpStatus &st)
     fmt::format_to(out, "braid: ad-select {}, fallback-ab {}, active aggregator {}\n",
                    lacp_ad_select_to_string(st.settings.ad_select),
                    bool_text(st.settings.fallback_ab), aggregator_text(st.active_aggregator));
+    fmt::format_to(out, "braid: mux control {}\n",
+                   st.settings.independent_control ? "independent" : "coupled");
 
     for (const LacpAggregatorStatus &a : st.aggregators) {
         std::vector<std::string> names;

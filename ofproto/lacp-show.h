@@ -50,6 +50,7 @@
  *
  *   braid: ad-select stable, fallback-ab false, active aggregator 1
  *          ("active aggregator none" without one)
+ *   braid: mux control coupled                  (or "independent")
  *   braid: aggregator 1: active true, individual false, actor key 2,
  *          partner system priority 65534, partner system aa:66:aa:66:00:00,
  *          partner key 4, members p0, p1

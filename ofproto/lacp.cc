@@ -77,6 +77,8 @@ const char *lacp_mux_state_to_string(LacpMuxState state) noexcept
     case LacpMuxState::kWaiting: return "waiting";
     case LacpMuxState::kAttached: return "attached";
     case LacpMuxState::kCollectingDistributing: return "collecting_distributing";
+    case LacpMuxState::kCollecting: return "collecting";
+    case LacpMuxState::kDistributing: return "distributing";
     }
     return "unknown";
 }
@@ -553,7 +555,13 @@ int64_t Lacp::next_wake(int64_t now) const noexcept
 bool Lacp::member_may_enable(LacpMemberId id) const noexcept
 {
     const Member *m = find(id);
-    return m && m->mux == LacpMuxState::kCollectingDistributing;
+    return m && lacp_mux_distributing(m->mux);
+}
+
+bool Lacp::member_collecting(LacpMemberId id) const noexcept
+{
+    const Member *m = find(id);
+    return m && (lacp_mux_distributing(m->mux) || m->mux == LacpMuxState::kCollecting);
 }
 
 bool Lacp::member_defaulted(LacpMemberId id) const noexcept
@@ -577,7 +585,7 @@ uint32_t Lacp::member_aggregator(LacpMemberId id) const noexcept
 bool Lacp::negotiated() const noexcept
 {
     for (const auto &[id, m] : members_) {
-        if (m.mux == LacpMuxState::kCollectingDistributing && m.partner_known) {
+        if (lacp_mux_distributing(m.mux) && m.partner_known) {
             return true;
         }
     }
@@ -612,7 +620,7 @@ LacpStatus Lacp::status() const
         ms.id = id;
         ms.settings = m.cfg;
         ms.link_up = m.link_up;
-        ms.may_enable = m.mux == LacpMuxState::kCollectingDistributing;
+        ms.may_enable = lacp_mux_distributing(m.mux);
         ms.rx = m.rx;
         ms.periodic = m.periodic;
         ms.mux = m.mux;

@@ -135,6 +135,9 @@ struct LacpSettings {
     bool fallback_ab = false;
     /* The Collector Information TLV's CollectorMaxDelay, tens of us. */
     uint16_t collector_max_delay = 0;
+    /* The Mux machine's independent control instead of coupled control
+     * (see LacpMuxState). */
+    bool independent_control = false;
 
     friend bool operator==(const LacpSettings &, const LacpSettings &) = default;
 };
@@ -176,13 +179,25 @@ enum class LacpPeriodicState : uint8_t {
     kPeriodicTx,
 };
 
-/* The Mux machine with coupled control (§6.4.15). */
+/* The Mux machine (§6.4.15).  With coupled control (the default) a member
+ * goes from ATTACHED to COLLECTING_DISTRIBUTING once the partner is in
+ * sync; with independent control it goes to COLLECTING first and on to
+ * DISTRIBUTING once the partner reports that it collects. */
 enum class LacpMuxState : uint8_t {
     kDetached,
     kWaiting,
     kAttached,
-    kCollectingDistributing,
+    kCollectingDistributing,    /* Coupled control only. */
+    kCollecting,                /* Independent control only. */
+    kDistributing,              /* Independent control only: collecting too. */
 };
+
+/* Whether a member in Mux state 'mux' distributes (and collects): the state
+ * in which it carries frames. */
+constexpr bool lacp_mux_distributing(LacpMuxState mux) noexcept
+{
+    return mux == LacpMuxState::kCollectingDistributing || mux == LacpMuxState::kDistributing;
+}
 
 /* The Transmit machine (§6.4.16): NO_TRANSMIT while periodic transmission
  * is off, IDLE while there is nothing it may send, TRANSMIT for the moment
@@ -390,8 +405,13 @@ public:
     int64_t next_wake(int64_t now) const noexcept;
 
     /* Whether member 'id' may collect and distribute frames: it is in the
-     * Mux state COLLECTING_DISTRIBUTING.  False for an unknown member. */
+     * Mux state COLLECTING_DISTRIBUTING or DISTRIBUTING.  False for an
+     * unknown member. */
     bool member_may_enable(LacpMemberId id) const noexcept;
+
+    /* Whether member 'id' may collect frames: member_may_enable(), or the
+     * Mux state COLLECTING of independent control. */
+    bool member_collecting(LacpMemberId id) const noexcept;
 
     /* Whether member 'id''s partner information is defaulted (no partner
      * heard within the timeouts), for lacp-fallback-ab. */

@@ -98,6 +98,36 @@ TEST_F(LacpScenario, PassiveBraidNegotiatesWithActivePartner)
     EXPECT_TRUE(contains(lacp_show(), "status: passive negotiated\n")) << lacp_show();
 }
 
+/* other_config:lacp-mux-control=independent: the members go through
+ * COLLECTING to DISTRIBUTING, with a partner of either control. */
+TEST_F(LacpScenario, IndependentMuxControlNegotiatesAndCarriesTraffic)
+{
+    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
+                          "other_config:lacp-time=fast",
+                          "other_config:lacp-mux-control=independent"});
+    make_peer();
+    advance(3000);
+    ASSERT_TRUE(negotiated()) << lacp_show();
+    EXPECT_TRUE(contains(lacp_show(), "braid: mux control independent\n")) << lacp_show();
+    for (const char *m : {"a", "b"}) {
+        EXPECT_EQ(mux_state(m), "distributing");
+        EXPECT_TRUE(member_enabled(m)) << bond_show();
+    }
+    inject("vm", vm_flows(32));
+    EXPECT_EQ(data_sent_on({"a", "b"}), 32u);
+    EXPECT_GT(sent_data("a").size(), 0u);
+    EXPECT_GT(sent_data("b").size(), 0u);
+    inject("a", {udp_frame(mac(90), mac(1), 2000, 1000)});
+    EXPECT_EQ(sent("vm").size(), 1u);
+
+    /* Back to coupled control at run time: nothing is lost. */
+    vsctl({"set", "Port", "bond0", "other_config:lacp-mux-control=coupled"});
+    advance(1000);
+    EXPECT_EQ(mux_state("a"), "collecting_distributing");
+    EXPECT_TRUE(member_enabled("a"));
+    EXPECT_TRUE(negotiated());
+}
+
 /* Two passive ends never speak: no aggregate, no member enabled. */
 TEST_F(LacpScenario, PassiveBraidAndPassivePartnerNeverAggregate)
 {

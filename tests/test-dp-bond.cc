@@ -759,6 +759,22 @@ TEST(DpBond, AdmitEnabledMembers)
     EXPECT_EQ(total_drops(c), 2u);
 }
 
+/* LACP's independent control: a collecting member receives before the
+ * bond sends on it. */
+TEST(DpBond, AdmitCollectingMembers)
+{
+    BondTable t = balanced_table();
+    t.rx = BondRx::kEnabled;
+    t.enabled = {1};
+    t.collecting = {2};
+    BondCounters c;
+    EXPECT_TRUE(bond_admit(t, 1, rx_key(kMacB), 0, c));
+    EXPECT_TRUE(bond_admit(t, 2, rx_key(kMacB), 0, c));
+    EXPECT_FALSE(bond_admit(t, 3, rx_key(kMacB), 0, c));
+    EXPECT_EQ(drops(c, BondDrop::kDisabledMember), 1u);
+    EXPECT_EQ(total_drops(c), 1u);
+}
+
 TEST(DpBond, AdmitActiveOnly)
 {
     BondTable t = balanced_table();

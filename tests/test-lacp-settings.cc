@@ -243,6 +243,15 @@ TEST(LacpSettingsParse, AdSelectNamesAndLinuxNumbers)
     }
 }
 
+TEST(LacpSettingsParse, MuxControl)
+{
+    EXPECT_FALSE(parse_ok(make_port("active", {})).settings.independent_control);
+    EXPECT_FALSE(parse_ok(make_port("active", {{"lacp-mux-control", "coupled"}}))
+                     .settings.independent_control);
+    EXPECT_TRUE(parse_ok(make_port("active", {{"lacp-mux-control", "independent"}}))
+                    .settings.independent_control);
+}
+
 TEST(LacpSettingsParse, PortNumbersComeFromOfportsUnlessSet)
 {
     /* An interface missing from 'ofports', or with a number a port id
@@ -314,6 +323,10 @@ TEST(LacpSettingsParse, BadPortValues)
                            "lacp-ad-select", "fastest"),
               "lacp-ad-select: not stable, bandwidth, count or prio \"fastest\"");
     expect_error(make_port("active", {{"lacp-ad-select", "3"}}), "lacp-ad-select", "3");
+
+    EXPECT_EQ(expect_error(make_port("active", {{"lacp-mux-control", "loose"}}),
+                           "lacp-mux-control", "loose"),
+              "lacp-mux-control: not coupled or independent \"loose\"");
 }
 
 TEST(LacpSettingsParse, BadSystemIds)

@@ -151,6 +151,7 @@ member: p1: current attached
   partner state: activity timeout aggregation synchronized collecting distributing
 
 braid: ad-select stable, fallback-ab false, active aggregator 1
+braid: mux control coupled
 )"
         "braid: aggregator 1: active true, individual false, actor key 2, "
         "partner system priority 65534, partner system aa:66:aa:66:00:00, "
@@ -173,6 +174,7 @@ TEST(LacpShow, DefaultedPassiveSlowMemberAndStandbyAggregator)
     s.settings.system_id = mac("02:00:00:00:00:01");
     s.settings.system_priority = 100;
     s.settings.ad_select = LacpAdSelect::kCount;
+    s.settings.independent_control = true;
     s.settings.fallback_ab = true;
     s.active_aggregator = 7;
 
@@ -307,6 +309,7 @@ member: c: expired detached
   partner state: activity timeout
 
 braid: ad-select count, fallback-ab true, active aggregator 7
+braid: mux control independent
 )"
         "braid: aggregator 3: active false, individual true, actor key 5, "
         "partner system priority 1, partner system 02:00:00:00:00:99, partner "
@@ -363,6 +366,7 @@ TEST(LacpShow, NoMembers)
   lacp_time: slow
 
 braid: ad-select stable, fallback-ab false, active aggregator none
+braid: mux control coupled
 )");
     EXPECT_EQ(lacp_show_stats_text(s, "lonely"), R"(---- lonely statistics ----
 
@@ -564,6 +568,7 @@ member: p2: current attached
   partner state: activity timeout aggregation synchronized collecting distributing
 
 braid: ad-select stable, fallback-ab false, active aggregator 1
+braid: mux control coupled
 )"
         "braid: aggregator 1: active true, individual false, actor key 1, "
         "partner system priority 65534, partner system 02:aa:00:00:00:02, "
