@@ -243,6 +243,83 @@ std::string bond_show_all_text(const std::vector<BondStatus> &bonds)
     return s;
 }
 
+namespace {
+
+/* Linux's names of the churn states. */
+const char *linux_churn_text(LacpChurnState state)
+{
+    switch (state) {
+    case LacpChurnState::kNoChurn: return "none";
+    case LacpChurnState::kMonitor: return "monitoring";
+    case LacpChurnState::kChurn: return "churned";
+    }
+    return "?";
+}
+
+/* The "802.3ad info" block of bond/show-linux. */
+void append_linux_lacp(std::string &s, const BondStatus &b)
+{
+    const LacpStatus &l = *b.lacp;
+    auto out = std::back_inserter(s);
+    s += "\n802.3ad info\n";
+    fmt::format_to(out, "LACP active: {}\n", l.settings.active ? "on" : "off");
+    fmt::format_to(out, "LACP rate: {}\n", l.settings.fast ? "fast" : "slow");
+    fmt::format_to(out, "Min links: {}\n", b.config.min_links);
+    fmt::format_to(out, "Aggregator selection policy (ad_select): {}\n",
+                   lacp_ad_select_to_string(l.settings.ad_select));
+    fmt::format_to(out, "System priority: {}\n", l.settings.system_priority);
+    fmt::format_to(out, "System MAC address: {}\n", l.settings.system_id.to_string());
+    for (const LacpAggregatorStatus &a : l.aggregators) {
+        if (a.id != l.active_aggregator) {
+            continue;
+        }
+        s += "Active Aggregator Info:\n";
+        fmt::format_to(out, "\tAggregator ID: {}\n", a.id);
+        fmt::format_to(out, "\tNumber of ports: {}\n", a.members.size());
+        fmt::format_to(out, "\tActor Key: {}\n", a.actor_key);
+        fmt::format_to(out, "\tPartner Key: {}\n", a.partner_key);
+        fmt::format_to(out, "\tPartner Mac Address: {}\n", a.partner_system.to_string());
+    }
+}
+
+void append_linux_lacpdu(std::string &s, const char *who, const LacpPortInfo &info)
+{
+    auto out = std::back_inserter(s);
+    fmt::format_to(out, "details {} lacp pdu:\n", who);
+    fmt::format_to(out, "    system priority: {}\n", info.system_priority);
+    fmt::format_to(out, "    system mac address: {}\n", info.system.to_string());
+    fmt::format_to(out, "    port key: {}\n", info.key);
+    fmt::format_to(out, "    port priority: {}\n", info.port_priority);
+    fmt::format_to(out, "    port number: {}\n", info.port);
+    fmt::format_to(out, "    port state: {}\n", info.state);
+}
+
+/* The LACP lines of member 'name' in bond/show-linux. */
+void append_linux_lacp_member(std::string &s, const BondStatus &b, const std::string &name)
+{
+    auto id = std::find_if(b.lacp_ids.begin(), b.lacp_ids.end(),
+                           [&](const auto &p) { return p.first == name; });
+    if (id == b.lacp_ids.end()) {
+        return;
+    }
+    for (const LacpMemberStatus &m : b.lacp->members) {
+        if (m.id != id->second) {
+            continue;
+        }
+        auto out = std::back_inserter(s);
+        fmt::format_to(out, "Aggregator ID: {}\n", m.aggregator ? std::to_string(m.aggregator)
+                                                                 : std::string("N/A"));
+        fmt::format_to(out, "Actor Churn State: {}\n", linux_churn_text(m.actor_churn));
+        fmt::format_to(out, "Partner Churn State: {}\n", linux_churn_text(m.partner_churn));
+        fmt::format_to(out, "Actor Churned Count: {}\n", m.stats.actor_churns);
+        fmt::format_to(out, "Partner Churned Count: {}\n", m.stats.partner_churns);
+        append_linux_lacpdu(s, "actor", m.actor);
+        append_linux_lacpdu(s, "partner", m.partner);
+    }
+}
+
+}  // namespace
+
 std::string bond_show_linux_text(const BondStatus &b)
 {
     const BondConfig &c = b.config;
@@ -287,6 +364,10 @@ std::string bond_show_linux_text(const BondStatus &b)
         s += '\n';
     }
 
+    if (b.lacp) {
+        append_linux_lacp(s, b);
+    }
+
     for (const BondMemberStatus &m : b.members) {
         fmt::format_to(out, "\nSlave Interface: {}\n", m.name);
         fmt::format_to(out, "MII Status: {}\n", linux_member_link(m));
@@ -295,6 +376,9 @@ std::string bond_show_linux_text(const BondStatus &b)
         fmt::format_to(out, "Link Failure Count: {}\n", m.link_failures);
         fmt::format_to(out, "Permanent HW addr: {}\n", m.mac.to_string());
         s += "Slave queue ID: 0\n";
+        if (b.lacp) {
+            append_linux_lacp_member(s, b, m.name);
+        }
     }
     return s;
 }

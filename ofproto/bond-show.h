@@ -111,8 +111,31 @@ std::string bond_show_all_text(const std::vector<BondStatus> &bonds);
  * follow the delays, and a member's "MII Status" is "going back" while an
  * updelay runs and "going down" while a downdelay runs.  The Open vSwitch
  * modes show as "load balancing (slb, Open vSwitch)" and "load balancing
- * (tcp, Open vSwitch)".  The 802.3ad details of the kernel (aggregator and
- * LACP partner) are not shown; lacp/show has them. */
+ * (tcp, Open vSwitch)".
+ *
+ * When the bond runs LACP, in any mode, the kernel's 802.3ad lines come
+ * after the ARP lines:
+ *
+ *   802.3ad info
+ *   LACP active: on                           ("off" for lacp=passive)
+ *   LACP rate: fast
+ *   Min links: 0
+ *   Aggregator selection policy (ad_select): stable
+ *   System priority: 65534
+ *   System MAC address: 02:00:00:00:00:01
+ *   Active Aggregator Info:                   (only with an active
+ *           Aggregator ID: 1                   aggregator; tab-indented)
+ *           Number of ports: 2
+ *           Actor Key: 1
+ *           Partner Key: 1
+ *           Partner Mac Address: 02:00:00:00:00:02
+ *
+ * and each member's lines end with its aggregator ("N/A" for none), churn
+ * states ("none", "monitoring", "churned") and counts, and the actor and
+ * partner information ("details actor lacp pdu:", then system priority,
+ * system mac address, port key, port priority, port number and port state
+ * as a number, each indented by four spaces; the same for the partner).
+ * The keys are Braid's, without the speed and duplex bits of the kernel's. */
 std::string bond_show_linux_text(const BondStatus &b);
 
 }  // namespace braid::ofproto

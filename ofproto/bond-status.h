@@ -14,6 +14,7 @@
 #include "lib/dp-bond.h"
 #include "lib/packets.h"
 #include "ofproto/bond-settings.h"
+#include "ofproto/lacp.h"
 
 namespace braid::ofproto {
 
@@ -70,14 +71,19 @@ struct BondStatus {
     /* Balanced modes with rebalancing on: ms until the next rebalance. */
     std::optional<int64_t> next_rebalance;
 
-    /* Whether the bond may send at all: enough members for bond-min-links
-     * (and LACP, once it exists). */
+    /* Whether the bond may send at all: enough members for bond-min-links,
+     * and LACP negotiated where it is needed. */
     bool carrier_ok = false;
 
     uint64_t failovers = 0;             /* Active member changes. */
     std::array<uint64_t, size_t(dp::BondDrop::kCount)> drops{};
 
     std::vector<BondMemberStatus> members;  /* In configuration order. */
+
+    /* The LACP side, when LACP runs, and each member's id in it (by
+     * member name; members without one are missing). */
+    std::optional<LacpStatus> lacp;
+    std::vector<std::pair<std::string, LacpMemberId>> lacp_ids;
 };
 
 }  // namespace braid::ofproto

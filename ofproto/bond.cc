@@ -1057,6 +1057,12 @@ BondStatus Bond::status()
         std::stable_sort(ms.buckets.begin(), ms.buckets.end(),
                          [](const auto &a, const auto &b) { return a.second > b.second; });
         s.members.push_back(std::move(ms));
+        if (m.lacp_id) {
+            s.lacp_ids.emplace_back(m.in.name, m.lacp_id);
+        }
+    }
+    if (lacp_) {
+        s.lacp = lacp_->status();
     }
     return s;
 }

@@ -30,6 +30,12 @@ TEST_F(LacpScenario, ActiveActiveNegotiatesAndCarriesTraffic)
     EXPECT_TRUE(contains(s, "status: active negotiated\n")) << s;
     EXPECT_TRUE(contains(s, "partner sys_id: 02:99:00:00:00:01\n")) << s;
     EXPECT_TRUE(contains(s, "sys_id: 02:aa:00:00:00:01\n")) << s;
+    std::string linux_text = appctl_out({"bond/show-linux", "bond0"});
+    EXPECT_TRUE(contains(linux_text, "\n802.3ad info\nLACP active: on\nLACP rate: fast\n"))
+        << linux_text;
+    EXPECT_TRUE(contains(linux_text, "\tNumber of ports: 2\n")) << linux_text;
+    EXPECT_TRUE(contains(linux_text, "\tPartner Mac Address: 02:99:00:00:00:01\n"))
+        << linux_text;
 
     /* Traffic crosses the bond both ways. */
     size_t before = sent_data("a").size() + sent_data("b").size();

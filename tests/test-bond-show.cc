@@ -462,6 +462,105 @@ TEST(BondShow, LinuxXorFull)
                   "Slave queue ID: 0\n");
 }
 
+TEST(BondShow, LinuxLacp)
+{
+    BondStatus b;
+    b.name = "bond0";
+    b.config.mode = BondMode::k8023ad;
+    b.config.min_links = 1;
+    b.carrier_ok = true;
+    b.members.push_back(make_member("eth0", kMac1, true));
+    b.members.push_back(make_member("eth1", kMac3, true));
+    LacpStatus l;
+    l.settings.active = true;
+    l.settings.fast = true;
+    l.settings.system_id = kMac1;
+    l.settings.system_priority = 100;
+    l.settings.ad_select = LacpAdSelect::kCount;
+    l.active_aggregator = 4;
+    LacpAggregatorStatus standby;
+    standby.id = 3;
+    l.aggregators.push_back(standby);
+    LacpAggregatorStatus agg;
+    agg.id = 4;
+    agg.active = true;
+    agg.actor_key = 7;
+    agg.partner_key = 9;
+    agg.partner_system = kMac3;
+    agg.members = {11};
+    l.aggregators.push_back(agg);
+    LacpMemberStatus m;
+    m.id = 11;
+    m.aggregator = 4;
+    m.actor_churn = LacpChurnState::kNoChurn;
+    m.partner_churn = LacpChurnState::kChurn;
+    m.stats.partner_churns = 2;
+    m.actor = LacpPortInfo{100, kMac1, 7, 255, 1, 0x3f};
+    m.partner = LacpPortInfo{1, kMac3, 9, 128, 5, 0x3d};
+    l.members.push_back(m);
+    b.lacp = l;
+    b.lacp_ids = {{"eth0", 11}};        /* eth1 takes no part. */
+    EXPECT_EQ(bond_show_linux_text(b),
+              kDriverLine +
+                  "\n"
+                  "Bonding Mode: IEEE 802.3ad Dynamic link aggregation\n"
+                  "Transmit Hash Policy: layer2 (0)\n"
+                  "MII Status: up\n"
+                  "MII Polling Interval (ms): 0\n"
+                  "Up Delay (ms): 0\n"
+                  "Down Delay (ms): 0\n"
+                  "Peer Notification Delay (ms): 0\n"
+                  "\n"
+                  "802.3ad info\n"
+                  "LACP active: on\n"
+                  "LACP rate: fast\n"
+                  "Min links: 1\n"
+                  "Aggregator selection policy (ad_select): count\n"
+                  "System priority: 100\n"
+                  "System MAC address: 30:3e:a7:11:92:a9\n"
+                  "Active Aggregator Info:\n"
+                  "\tAggregator ID: 4\n"
+                  "\tNumber of ports: 1\n"
+                  "\tActor Key: 7\n"
+                  "\tPartner Key: 9\n"
+                  "\tPartner Mac Address: 00:1a:a0:12:8f:cb\n"
+                  "\n"
+                  "Slave Interface: eth0\n"
+                  "MII Status: up\n"
+                  "Speed: Unknown\n"
+                  "Duplex: Unknown\n"
+                  "Link Failure Count: 0\n"
+                  "Permanent HW addr: 30:3e:a7:11:92:a9\n"
+                  "Slave queue ID: 0\n"
+                  "Aggregator ID: 4\n"
+                  "Actor Churn State: none\n"
+                  "Partner Churn State: churned\n"
+                  "Actor Churned Count: 0\n"
+                  "Partner Churned Count: 2\n"
+                  "details actor lacp pdu:\n"
+                  "    system priority: 100\n"
+                  "    system mac address: 30:3e:a7:11:92:a9\n"
+                  "    port key: 7\n"
+                  "    port priority: 255\n"
+                  "    port number: 1\n"
+                  "    port state: 63\n"
+                  "details partner lacp pdu:\n"
+                  "    system priority: 1\n"
+                  "    system mac address: 00:1a:a0:12:8f:cb\n"
+                  "    port key: 9\n"
+                  "    port priority: 128\n"
+                  "    port number: 5\n"
+                  "    port state: 61\n"
+                  "\n"
+                  "Slave Interface: eth1\n"
+                  "MII Status: up\n"
+                  "Speed: Unknown\n"
+                  "Duplex: Unknown\n"
+                  "Link Failure Count: 0\n"
+                  "Permanent HW addr: 00:1a:a0:12:8f:cb\n"
+                  "Slave queue ID: 0\n");
+}
+
 TEST(BondShow, LinuxArpMonitor)
 {
     BondStatus b = make_ab_bond();
