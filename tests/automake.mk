@@ -89,6 +89,8 @@ tests_system_tests_SOURCES = \
 	tests/sandbox.h \
 	tests/system-bond.cc \
 	tests/system-bridge.cc \
+	tests/system-helpers.h \
+	tests/system-lacp.cc \
 	tests/system-main.cc \
 	tests/system-netdev.cc \
 	tests/system-offload.cc \

@@ -329,10 +329,10 @@ void Sandbox::remember_pids()
     }
 }
 
-bool Sandbox::wait_for_exit(pid_t pid)
+bool Sandbox::wait_for_exit(pid_t pid, int timeout_ms)
 {
     /* A pidfd becomes readable when the process exits, whoever its parent
-     * is, so this waits for the event itself, bounded at 10 s. */
+     * is, so this waits for the event itself. */
     int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
     if (pidfd < 0) {
         return errno == ESRCH;
@@ -340,7 +340,7 @@ bool Sandbox::wait_for_exit(pid_t pid)
     struct pollfd pfd = {pidfd, POLLIN, 0};
     int n;
     do {
-        n = poll(&pfd, 1, 10000);
+        n = poll(&pfd, 1, timeout_ms);
     } while (n < 0 && errno == EINTR);
     close(pidfd);
     waitpid(pid, nullptr, WNOHANG);     /* Reap it if it is our child. */

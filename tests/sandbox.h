@@ -96,8 +96,9 @@ public:
     /* The pid in the daemon's pidfile, if a live process holds it. */
     std::optional<pid_t> vswitchd_pid() const;
 
-    /* Waits (up to 10 s of real time) for 'pid' to exit.  True if it did. */
-    static bool wait_for_exit(pid_t pid);
+    /* Waits (up to 'timeout_ms' of real time) for 'pid' to exit.  True if
+     * it did; it is then reaped if it is our child. */
+    static bool wait_for_exit(pid_t pid, int timeout_ms = 10000);
 
     /* Evaluates 'done' now and after every change in the sandbox directory
      * (a file created, renamed, written or removed) until it holds or

@@ -22,14 +22,10 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +42,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/sandbox.h"
+#include "tests/system-helpers.h"
 
 namespace braid::test {
 namespace {
@@ -68,71 +65,6 @@ constexpr int kFailoverPings = 3000;
 
 /* The nft table (family netdev) of the ARP monitor test, in kSwitch. */
 const char kNftTable[] = "braidtest";
-
-/* The real Open vSwitch daemon, as Debian installs it. */
-const char kOvsVswitchd[] = "/usr/lib/openvswitch-switch/ovs-vswitchd";
-
-int64_t now_ms()
-{
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-/* Waits up to 'timeout_ms' for process 'pid' to exit (through a pidfd, so
- * the wait ends at the exit itself).  True if it has exited; it is then
- * reaped. */
-bool wait_exit(pid_t pid, int timeout_ms)
-{
-    int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0) {
-        return errno == ESRCH;
-    }
-    struct pollfd pfd = {pidfd, POLLIN, 0};
-    int n;
-    do {
-        n = poll(&pfd, 1, timeout_ms);
-    } while (n < 0 && errno == EINTR);
-    close(pidfd);
-    if (n == 1) {
-        waitpid(pid, nullptr, WNOHANG);
-    }
-    return n == 1;
-}
-
-/* Waits 'ms' of real time. */
-void pause_ms(int ms)
-{
-    poll(nullptr, 0, ms);
-}
-
-/* What a ping run reported. */
-struct PingStats {
-    bool parsed = false;
-    int transmitted = 0;
-    int received = 0;
-    bool duplicates = false;    /* Any "DUP!" reply or "+N duplicates". */
-    int time_ms = 0;            /* How long ping ran, by its own count. */
-
-    int lost() const { return transmitted - received; }
-};
-
-PingStats parse_ping(const std::string &out)
-{
-    PingStats s;
-    std::smatch m;
-    static const std::regex summary(R"((\d+) packets transmitted, (\d+) received)");
-    if (std::regex_search(out, m, summary)) {
-        s.parsed = true;
-        s.transmitted = std::stoi(m[1]);
-        s.received = std::stoi(m[2]);
-    }
-    static const std::regex duration(R"(packet loss, time (\d+)ms)");
-    if (std::regex_search(out, m, duration)) {
-        s.time_ms = std::stoi(m[1]);
-    }
-    s.duplicates = contains(out, "DUP!") || contains(out, "duplicates");
-    return s;
-}
 
 /* The number after "tx " in the "braid: member NAME:" line of bond/show,
  * or -1. */
@@ -222,12 +154,10 @@ protected:
      * tests/bench-forward.sh does; false if it is not installed. */
     bool start_ovs()
     {
-        if (access(kOvsVswitchd, X_OK) != 0) {
+        if (!have_ovs_vswitchd()) {
             return false;
         }
-        RunResult r = sb_.ctl({std::string("--vswitchd=") + kOvsVswitchd,
-                               "--vswitchd-opt=--disable-system",
-                               "--vswitchd-opt=--disable-system-route", "start"});
+        RunResult r = start_ovs_vswitchd(sb_);
         EXPECT_EQ(r.status, 0) << r.out << r.err;
         return r.status == 0;
     }
@@ -745,13 +675,6 @@ TEST_F(SystemBond, ArpMonitorDisablesMemberWhoseArpIsDropped)
      * active role stays where it went. */
     show = bond_show();
     EXPECT_EQ(active_member(show), kMembers[1 - a]) << show;
-}
-
-/* The wall clock in seconds, as tcpdump -tt prints packet times. */
-double wall_seconds()
-{
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
 /* The lines of 'capture' (tcpdump -tt -e -n output) of frames captured at
