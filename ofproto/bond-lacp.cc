@@ -139,10 +139,11 @@ bool Bond::lacp_run(int64_t now)
             if (send_frame(m, std::move(frame), 0)) {
                 COVERAGE_INC(bond_lacp_tx);
             } else {
+                /* The device already logged why (rate-limited). */
                 static vlog::RateLimit rl(5, 20);
                 COVERAGE_INC(bond_lacp_tx_error);
-                VLOG_WARN_RL(rl, "bond {}: member {}: could not send a LACP frame", name_,
-                             m.in.name);
+                VLOG_DBG_RL(rl, "bond {}: member {}: could not send a LACP frame", name_,
+                            m.in.name);
             }
             break;
         }
