@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include "tests/sandbox.h"
+#include "tests/frame-builder.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -298,6 +299,16 @@ RunResult Sandbox::appctl(const std::vector<std::string> &args) const
     std::vector<std::string> argv = {"ovs-appctl", "--timeout=10"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv);
+}
+
+RunResult Sandbox::receive(const std::string &port,
+                           const std::vector<std::vector<uint8_t>> &frames) const
+{
+    std::vector<std::string> args = {"netdev-dummy/receive", port};
+    for (const std::vector<uint8_t> &f : frames) {
+        args.push_back(hex(f));
+    }
+    return appctl(args);
 }
 
 RunResult Sandbox::vsctl(const std::vector<std::string> &args) const

@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <regex>
@@ -91,6 +92,11 @@ public:
 
     /* ovs-appctl ARGS (and ovs-vsctl ARGS), with a time limit. */
     RunResult appctl(const std::vector<std::string> &args) const;
+
+    /* netdev-dummy/receive: dummy port 'port' receives each of 'frames'
+     * (whole Ethernet frames). */
+    RunResult receive(const std::string &port,
+                      const std::vector<std::vector<uint8_t>> &frames) const;
     RunResult vsctl(const std::vector<std::string> &args) const;
 
     /* The pid in the daemon's pidfile, if a live process holds it. */

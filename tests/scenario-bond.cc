@@ -105,11 +105,7 @@ protected:
 
     void inject(const std::string &port, const std::vector<Bytes> &frames)
     {
-        std::vector<std::string> args = {"netdev-dummy/receive", port};
-        for (const Bytes &f : frames) {
-            args.push_back(hex(f));
-        }
-        RunResult r = sb_.appctl(args);
+        RunResult r = sb_.receive(port, frames);
         ASSERT_EQ(r.status, 0) << r.err;
         sync();
     }

@@ -210,11 +210,7 @@ const std::vector<std::regex> kBadFrameLogs = {
 TEST_F(LacpScenario, BadPdusAreCountedByReasonAndChangeNothing)
 {
     allowed_.insert(allowed_.end(), kBadFrameLogs.begin(), kBadFrameLogs.end());
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(3000);
-    ASSERT_TRUE(negotiated()) << bond_show() << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond());
 
     const Bytes lacpdu = partner_lacpdu(peer_, 1);
     ASSERT_EQ(lacpdu.size(), kEthLen + kSlowPduLen);
@@ -344,11 +340,7 @@ TEST_F(LacpScenario, BadPdusAreCountedByReasonAndChangeNothing)
 TEST_F(LacpScenario, BadLookingButValidPdusAreAccepted)
 {
     allowed_.insert(allowed_.end(), kBadFrameLogs.begin(), kBadFrameLogs.end());
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(3000);
-    ASSERT_TRUE(negotiated()) << bond_show() << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond());
 
     const Bytes lacpdu = partner_lacpdu(peer_, 1);
     Bytes longer = lacpdu;
@@ -375,11 +367,7 @@ TEST_F(LacpScenario, BadLookingButValidPdusAreAccepted)
 TEST_F(LacpScenario, MarkerRequestsAreAnsweredWithinTheRateLimit)
 {
     allowed_.insert(allowed_.end(), kBadFrameLogs.begin(), kBadFrameLogs.end());
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(3000);
-    ASSERT_TRUE(negotiated()) << bond_show() << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond());
     new_slow_frames("a");
     new_slow_frames("b");
 
@@ -468,11 +456,7 @@ TEST_F(LacpScenario, MarkerRequestsAreAnsweredWithinTheRateLimit)
 TEST_F(LacpScenario, LoopbackOwnLacpduIsCountedAndIgnored)
 {
     allowed_.insert(allowed_.end(), kBadFrameLogs.begin(), kBadFrameLogs.end());
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(3000);
-    ASSERT_TRUE(negotiated()) << bond_show() << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond());
 
     Bytes own;
     for (const Bytes &f : sent("a")) {
@@ -556,11 +540,7 @@ TEST_F(LacpScenario, BadPortWithoutLacpDropsSlowFrames)
 TEST_F(LacpScenario, FloodOfLacpdusIsSurvivedQuietly)
 {
     allowed_.insert(allowed_.end(), kBadFrameLogs.begin(), kBadFrameLogs.end());
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(3000);
-    ASSERT_TRUE(negotiated()) << bond_show() << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond());
 
     const Bytes pdu = partner_lacpdu(peer_, 1);
     std::string stats = appctl_out({"lacp/show-stats", "bond0"});
@@ -704,11 +684,7 @@ TEST_F(LacpScenario, CommandsShowAndShowStats)
 
 TEST_F(LacpScenario, BadConfigurationIsRejectedAndTheOldOneKept)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(3000);
-    ASSERT_TRUE(negotiated()) << bond_show() << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond());
 
     /* A Port key. */
     vsctl({"set", "Port", "bond0", "other_config:lacp-time=medium"});

@@ -72,15 +72,7 @@ TEST_F(LacpScenario, ActiveBraidNegotiatesWithPassivePartner)
     add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
                           "other_config:lacp-time=fast"});
     make_peer(/*active=*/false);
-    advance(4000);
-    EXPECT_TRUE(negotiated()) << bond_show() << lacp_show();
-    EXPECT_TRUE(peer_.negotiated());
-    for (const char *m : {"a", "b"}) {
-        EXPECT_EQ(rx_state(m), "current");
-        EXPECT_EQ(mux_state(m), "collecting_distributing");
-        EXPECT_TRUE(member_enabled(m)) << bond_show();
-    }
-    EXPECT_TRUE(contains(lacp_show(), "status: active negotiated\n"));
+    expect_both_negotiated("active");
 }
 
 TEST_F(LacpScenario, PassiveBraidNegotiatesWithActivePartner)
@@ -91,17 +83,10 @@ TEST_F(LacpScenario, PassiveBraidNegotiatesWithActivePartner)
     /* A passive Braid with nobody speaking says nothing. */
     EXPECT_EQ(count_slow(sent("a")) + count_slow(sent("b")), 0u);
     make_peer(/*active=*/true);
-    advance(4000);
-    EXPECT_TRUE(negotiated()) << bond_show() << lacp_show();
-    EXPECT_TRUE(peer_.negotiated());
-    for (const char *m : {"a", "b"}) {
-        EXPECT_EQ(rx_state(m), "current");
-        EXPECT_EQ(mux_state(m), "collecting_distributing");
-        EXPECT_TRUE(member_enabled(m)) << bond_show();
-        /* Once spoken to, a passive member answers. */
-        EXPECT_GT(braid_tx_[m], 0u);
-    }
-    EXPECT_TRUE(contains(lacp_show(), "status: passive negotiated\n")) << lacp_show();
+    expect_both_negotiated("passive");
+    /* Once spoken to, a passive member answers. */
+    EXPECT_GT(braid_tx_["a"], 0u);
+    EXPECT_GT(braid_tx_["b"], 0u);
 }
 
 /* other_config:lacp-mux-control=independent: the members go through
@@ -163,11 +148,7 @@ TEST_F(LacpScenario, PassiveBraidAndPassivePartnerNeverAggregate)
  * member, whatever Braid's own lacp-time. */
 TEST_F(LacpScenario, PartnerAskingFastGetsOnePduPerSecond)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=slow"});
-    make_peer(/*active=*/true, /*fast=*/true);
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000, "slow", /*peer_fast=*/true));
     EXPECT_TRUE(contains(lacp_show(), "periodic fast_periodic")) << lacp_show();
     std::map<std::string, uint64_t> before = braid_tx_;
     advance(10000, 1000);
@@ -182,11 +163,7 @@ TEST_F(LacpScenario, PartnerAskingFastGetsOnePduPerSecond)
 /* A partner that asks for the long timeout gets a LACPDU every 30 s. */
 TEST_F(LacpScenario, PartnerAskingSlowGetsOnePduPer30Seconds)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=slow"});
-    make_peer(/*active=*/true, /*fast=*/false);
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000, "slow", /*peer_fast=*/false));
     EXPECT_TRUE(contains(lacp_show(), "periodic slow_periodic")) << lacp_show();
     std::map<std::string, uint64_t> before = braid_tx_;
     advance(120000, 5000, 1000);
@@ -211,11 +188,7 @@ TEST_F(LacpScenario, PartnerAskingSlowGetsOnePduPer30Seconds)
 
 TEST_F(LacpScenario, FastTimeoutExpiresIn3sAndDefaultsIn3sMore)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000));
     EXPECT_EQ(lacp_stat("a", "Link Expired"), 0);
     EXPECT_EQ(lacp_stat("a", "Link Defaulted"), 0);
 
@@ -260,11 +233,7 @@ TEST_F(LacpScenario, FastTimeoutExpiresIn3sAndDefaultsIn3sMore)
 
 TEST_F(LacpScenario, SlowTimeoutIs90s)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=slow"});
-    make_peer(/*active=*/true, /*fast=*/false);
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000, "slow", /*peer_fast=*/false));
 
     cut("a", true);
     const int64_t last = peer_tx_at_["a"];
@@ -287,11 +256,7 @@ TEST_F(LacpScenario, SlowTimeoutIs90s)
 
 TEST_F(LacpScenario, RepairedMemberIsBackWithin3s)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000));
     cut("a", true);
     ASSERT_GE(advance_until([&] { return rx_state("a") == "defaulted"; }, 8000), 0)
         << lacp_show();
@@ -362,11 +327,7 @@ TEST_F(LacpScenario, PartnerKeyMismatchMakesSeparateAggregators)
  * member that still agrees keeps carrying traffic the whole time. */
 TEST_F(LacpScenario, PartnerSystemChangeOnOneMemberKeepsTheOther)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000));
     ASSERT_TRUE(member_enabled("a") && member_enabled("b")) << bond_show();
 
     const EthAddr rebooted{{0x02, 0x99, 0, 0, 0, 0x02}};
@@ -499,11 +460,7 @@ TEST_F(LacpScenario, NoFallbackAbCarriesNothingWithoutPartner)
 
 TEST_F(LacpScenario, BalanceTcpSpreadsFlowsOverNegotiatedMembers)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000));
     inject("vm", vm_flows(64));
     size_t on_a = sent_data("a").size(), on_b = sent_data("b").size();
     EXPECT_EQ(on_a + on_b, 64u);
@@ -537,11 +494,7 @@ TEST_F(LacpScenario, ActiveBackupWithLacpNegotiatesAndUsesOneMember)
 
 TEST_F(LacpScenario, LacpCurrentIsWrittenToTheDatabase)
 {
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000));
     vsctl({"wait-until", "Interface", "a", "lacp_current=true"});
     vsctl({"wait-until", "Interface", "b", "lacp_current=true"});
     EXPECT_EQ(vsctl({"get", "Interface", "a", "lacp_current"}).out, "true\n");
@@ -566,11 +519,7 @@ TEST_F(LacpScenario, LacpCurrentIsWrittenToTheDatabase)
 TEST_F(LacpScenario, LivenessThreadSendsPdusWhileMainThreadIsBlocked)
 {
     allowed_.push_back(std::regex("blocking the main thread for 3000 ms"));
-    add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
-                          "other_config:lacp-time=fast"});
-    make_peer();
-    advance(4000);
-    ASSERT_TRUE(negotiated()) << lacp_show();
+    ASSERT_NO_FATAL_FAILURE(negotiate_bond(4000));
 
     ASSERT_EQ(sb_.appctl({"time/resume"}).status, 0);
     pid_t blocker = sb_.spawn({"ovs-appctl", "--timeout=20", "debug/block-main-thread", "3000"},

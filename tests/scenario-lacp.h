@@ -63,9 +63,7 @@ protected:
 
     RunResult vsctl(const std::vector<std::string> &args)
     {
-        std::vector<std::string> argv = {"ovs-vsctl", "--timeout=5"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        RunResult r = sb_.run(argv);
+        RunResult r = sb_.vsctl(args);
         EXPECT_EQ(r.status, 0) << r.err;
         return r;
     }
@@ -103,6 +101,37 @@ protected:
         vsctl(args);
         members_ = members;
         sync();
+    }
+
+    /* After 4 s more of warped time, both sides have negotiated, both
+     * members collect and distribute, and lacp/show says "status: 'activity'
+     * negotiated". */
+    void expect_both_negotiated(const std::string &activity)
+    {
+        advance(4000);
+        EXPECT_TRUE(negotiated()) << bond_show() << lacp_show();
+        EXPECT_TRUE(peer_.negotiated());
+        for (const char *m : {"a", "b"}) {
+            EXPECT_EQ(rx_state(m), "current");
+            EXPECT_EQ(mux_state(m), "collecting_distributing");
+            EXPECT_TRUE(member_enabled(m)) << bond_show();
+        }
+        EXPECT_TRUE(contains(lacp_show(), "status: " + activity + " negotiated\n"))
+            << lacp_show();
+    }
+
+    /* bond0 of members a and b in balance-tcp with active LACP and
+     * lacp-time 'lacp_time', and an active partner that asks for fast
+     * LACPDUs if 'peer_fast'; both have negotiated after 'ms' of warped
+     * time. */
+    void negotiate_bond(int64_t ms = 3000, const std::string &lacp_time = "fast",
+                        bool peer_fast = true)
+    {
+        add_bond({"a", "b"}, {"bond_mode=balance-tcp", "lacp=active",
+                              "other_config:lacp-time=" + lacp_time});
+        make_peer(/*active=*/true, peer_fast);
+        advance(ms);
+        ASSERT_TRUE(negotiated()) << bond_show() << lacp_show();
     }
 
     /* Makes the partner: 'active' or passive, 'fast' or slow, with key
@@ -184,11 +213,7 @@ protected:
 
     void inject(const std::string &port, const std::vector<Bytes> &frames)
     {
-        std::vector<std::string> args = {"netdev-dummy/receive", port};
-        for (const Bytes &f : frames) {
-            args.push_back(hex(f));
-        }
-        RunResult r = sb_.appctl(args);
+        RunResult r = sb_.receive(port, frames);
         ASSERT_EQ(r.status, 0) << r.err;
         sync();
     }

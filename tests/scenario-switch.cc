@@ -74,11 +74,7 @@ protected:
     /* Injects 'frames' on 'port' and waits until the datapath handled them. */
     void inject(const std::string &port, const std::vector<Bytes> &frames)
     {
-        std::vector<std::string> args = {"netdev-dummy/receive", port};
-        for (const Bytes &f : frames) {
-            args.push_back(hex(f));
-        }
-        RunResult r = sb_.appctl(args);
+        RunResult r = sb_.receive(port, frames);
         ASSERT_EQ(r.status, 0) << r.err;
         ASSERT_EQ(sb_.appctl({"dpif-netdev/sync"}).status, 0);
     }
