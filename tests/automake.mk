@@ -28,6 +28,8 @@ tests_unit_tests_SOURCES = \
 	tests/test-jsonrpc.cc \
 	tests/test-lacp-settings.cc \
 	tests/test-lacp-show.cc \
+	tests/lacp-net.h \
+	tests/test-lacp-frames.cc \
 	tests/test-lacp.cc \
 	tests/test-mac-learning.cc \
 	tests/test-memory.cc \
