@@ -738,5 +738,30 @@ TEST_F(LacpScenario, BadConfigurationIsRejectedAndTheOldOneKept)
     EXPECT_EQ(sb_.appctl({"version"}).status, 0);
 }
 
+/* A bad LACP key in the very first configuration: there is no previous
+ * LACP configuration to keep, so LACP stays off and the bond works as it
+ * would without it (here active-backup), with the error shown. */
+TEST_F(LacpScenario, BadFirstConfigurationLeavesLacpOff)
+{
+    add_bond({"a", "b"}, {"bond_mode=active-backup", "lacp=active",
+                          "other_config:lacp-time=medium"});
+    vsctl({"--timeout=10", "wait-until", "Port", "bond0",
+           "status:bond_error=\"lacp-time: not fast or slow \\\"medium\\\"\""});
+    RunResult r = sb_.appctl({"lacp/show", "bond0"});
+    EXPECT_NE(r.status, 0);
+    EXPECT_TRUE(contains(r.err, "no such lacp object")) << r.err;
+    EXPECT_TRUE(contains(bond_show(), "lacp_status: off\n")) << bond_show();
+    EXPECT_TRUE(member_enabled("a") || member_enabled("b")) << bond_show();
+    inject("vm", {udp_frame(mac(1), mac(90), 1000, 2000)});
+    EXPECT_EQ(sent_data("a").size() + sent_data("b").size(), 1u);
+
+    /* Fixed: LACP starts, and the bond waits for a partner. */
+    vsctl({"set", "Port", "bond0", "other_config:lacp-time=fast"});
+    vsctl({"--timeout=10", "wait-until", "Port", "bond0", "status={}"});
+    make_peer();
+    advance(3000);
+    EXPECT_TRUE(negotiated()) << lacp_show();
+}
+
 }  // namespace
 }  // namespace braid::test
