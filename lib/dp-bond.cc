@@ -373,12 +373,18 @@ void bond_monitor_rx(const BondTable &table, uint32_t port, const FlowKey &key, 
             if (key.nw_src == table.arp_targets[t] || key.nw_dst == table.arp_targets[t]) {
                 counters.last_target_rx[slot][t].store(now_ms, std::memory_order_relaxed);
             }
+            if (key.nw_src == table.arp_targets[t]) {
+                counters.last_reply_rx[slot].store(now_ms, std::memory_order_relaxed);
+            }
         }
     } else if (is_nd) {
         size_t base = table.arp_targets.size();
         for (size_t t = 0; t < table.ns_targets.size() && base + t < kBondMaxTargets; t++) {
             if (key.ipv6_src == table.ns_targets[t] || key.nd_target == table.ns_targets[t]) {
                 counters.last_target_rx[slot][base + t].store(now_ms, std::memory_order_relaxed);
+            }
+            if (key.ipv6_src == table.ns_targets[t]) {
+                counters.last_reply_rx[slot].store(now_ms, std::memory_order_relaxed);
             }
         }
     }

@@ -117,7 +117,9 @@ struct BondTable {
      * member members[i] is noted in the counters' last_rx[i] (only ARP and
      * NDP frames if 'filter'), and an ARP frame whose sender or target
      * address is arp_targets[t] (or an NS/NA for ns_targets[t]) in
-     * last_target_rx[i][t] (IPv4 targets first, then IPv6). */
+     * last_target_rx[i][t] (IPv4 targets first, then IPv6); a frame that
+     * a target sent itself (ARP sender, or IPv6 source) also in
+     * last_reply_rx[i]. */
     bool monitor = false;
     bool filter = false;
     std::vector<uint32_t> members;              /* Every member's port. */
@@ -189,6 +191,7 @@ struct BondCounters {
     std::array<std::atomic<int64_t>, kMaxBondMembers> last_rx{};
     std::array<std::array<std::atomic<int64_t>, kBondMaxTargets>, kMaxBondMembers>
         last_target_rx{};
+    std::array<std::atomic<int64_t>, kMaxBondMembers> last_reply_rx{};
     uint32_t rr_index = 0;                      /* Round robin: the member, */
     uint32_t rr_count = 0;                      /* and packets sent on it. */
     uint64_t rng = 0x9e3779b97f4a7c15ULL;       /* For packets_per_member 0. */
@@ -260,6 +263,7 @@ struct BondStats {
     /* The latest of the threads' monitor times, by member slot. */
     std::array<int64_t, kMaxBondMembers> last_rx{};
     std::array<std::array<int64_t, kBondMaxTargets>, kMaxBondMembers> last_target_rx{};
+    std::array<int64_t, kMaxBondMembers> last_reply_rx{};
 };
 
 }  // namespace braid::dp

@@ -760,6 +760,8 @@ BondStats Datapath::bond_stats(uint32_t id) const
         for (size_t m = 0; m < kMaxBondMembers; m++) {
             stats.last_rx[m] = std::max(stats.last_rx[m],
                                         c->last_rx[m].load(std::memory_order_relaxed));
+            stats.last_reply_rx[m] = std::max(
+                stats.last_reply_rx[m], c->last_reply_rx[m].load(std::memory_order_relaxed));
             for (size_t t = 0; t < kBondMaxTargets; t++) {
                 stats.last_target_rx[m][t]
                     = std::max(stats.last_target_rx[m][t],

@@ -29,6 +29,10 @@ void Bond::arp_tick(int64_t now)
         return;
     }
     int64_t interval = std::max<int64_t>(1, config_.arp_interval);
+    /* A tick that comes late (its thread was held up) sent no probes while
+     * it waited: the members are judged as of when it was due, so that
+     * the wait costs them nothing. */
+    const int64_t due = next_arp_ > 0 ? std::min(now, next_arp_) : now;
     next_arp_ = now + interval;
     if (datapath_ && bond_id_ != UINT32_MAX) {
         dp::BondStats st = datapath_->bond_stats(bond_id_);
@@ -46,6 +50,7 @@ void Bond::arp_tick(int64_t now)
                 continue;
             }
             m.last_rx = std::max(m.last_rx, st.last_rx[slot]);
+            m.last_reply_rx = std::max(m.last_reply_rx, st.last_reply_rx[slot]);
             for (size_t t = 0; t < n_targets; t++) {
                 m.last_target_rx[t] = std::max(m.last_target_rx[t], st.last_target_rx[slot][t]);
             }
@@ -62,13 +67,13 @@ void Bond::arp_tick(int64_t now)
             }
             last = std::max(last, m.monitor_since);
             int64_t allowed = interval * (int64_t(config_.arp_missed_max) + (backup ? 1 : 0));
-            bool ok = now - last <= allowed;
-            m.arp_missed = uint32_t(std::max<int64_t>(0, now - last) / interval);
+            bool ok = due - last <= allowed;
+            m.arp_missed = uint32_t(std::max<int64_t>(0, due - last) / interval);
             if (m.arp_ok && !ok) {
                 COVERAGE_INC(bond_arp_link_down);
                 VLOG_INFO("bond {}: member {}: no {} reply for {} ms: link down", name_,
                           m.in.name, config_.detect_mode == BondDetectMode::kArp ? "ARP" : "NS",
-                          now - last);
+                          due - last);
             } else if (!m.arp_ok && ok) {
                 VLOG_INFO("bond {}: member {}: {} replies again: link up", name_, m.in.name,
                           config_.detect_mode == BondDetectMode::kArp ? "ARP" : "NS");
@@ -77,6 +82,13 @@ void Bond::arp_tick(int64_t now)
         }
     }
     send_probes();
+}
+
+bool Bond::target_answered(const Member &m, int64_t now) const
+{
+    int64_t interval = std::max<int64_t>(1, config_.arp_interval);
+    return arp_monitor() && m.last_reply_rx > 0
+           && now - m.last_reply_rx <= interval * (int64_t(config_.arp_missed_max) + 1);
 }
 
 bool Bond::send_frame(const Member &m, std::vector<uint8_t> frame, uint16_t vlan)

@@ -364,6 +364,7 @@ void Bond::set_enabled(Member &m, bool enabled)
 
 void Bond::choose_active()
 {
+    int64_t now = timeval::msec();
     int cur = active_;
     bool cur_ok = cur >= 0 && members_[size_t(cur)].enabled;
     int primary = config_.primary.empty() ? -1 : find_member(config_.primary);
@@ -385,11 +386,23 @@ void Bond::choose_active()
         }
     }
     if (!cur_ok) {
-        if (primary_ok) {
+        /* With the ARP or NS monitor, a member counts as up if it hears
+         * anything, such as the probes of another member that the switch
+         * floods.  When some member heard a target itself, the choice is
+         * among those: the others may be up only by hearsay. */
+        bool any_answered = false;
+        for (const Member &m : members_) {
+            any_answered |= m.enabled && target_answered(m, now);
+        }
+        auto candidate = [&](int i) {
+            const Member &m = members_[size_t(i)];
+            return m.enabled && (!any_answered || target_answered(m, now));
+        };
+        if (primary >= 0 && candidate(primary)) {
             next = primary;
         } else {
             for (size_t i = 0; i < members_.size(); i++) {
-                if (members_[i].enabled && restore_mac_ && members_[i].mac == *restore_mac_) {
+                if (candidate(int(i)) && restore_mac_ && members_[i].mac == *restore_mac_) {
                     next = int(i);
                     break;
                 }
@@ -397,7 +410,7 @@ void Bond::choose_active()
         }
         if (next < 0) {
             for (size_t i = 0; i < members_.size(); i++) {
-                if (members_[i].enabled
+                if (candidate(int(i))
                     && (next < 0 || members_[i].prio > members_[size_t(next)].prio)) {
                     next = int(i);
                 }
@@ -414,6 +427,10 @@ void Bond::choose_active()
         }
         VLOG_INFO("bond {}: active member is now {}", name_, members_[size_t(next)].in.name);
         restore_mac_ = members_[size_t(next)].mac;
+        /* A backup has sent no probes of its own: as the active member it
+         * gets missed_max intervals from now to be answered. */
+        Member &m = members_[size_t(next)];
+        m.monitor_since = std::max(m.monitor_since, now);
     } else {
         VLOG_WARN("bond {}: all members disabled", name_);
     }

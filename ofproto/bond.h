@@ -217,12 +217,14 @@ private:
         int64_t monitor_since = 0;      /* Counts as a reception. */
         int64_t last_rx = 0;            /* Latest times the datapath saw. */
         std::array<int64_t, dp::kBondMaxTargets> last_target_rx{};
+        int64_t last_reply_rx = 0;      /* A target itself spoke. */
     };
 
     bool balanced_buckets() const;
     bool rebalancing() const;
     int find_member(const std::string &name) const;
     bool read_link(const Member &m) const;
+    bool target_answered(const Member &m, int64_t now) const;
     void update_links();
     void set_enabled(Member &m, bool enabled);
     void choose_active();

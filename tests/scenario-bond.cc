@@ -930,6 +930,108 @@ TEST_F(BondScenario, ArpMonitorAllTargets)
     EXPECT_EQ(link_failures("a"), failures) << show();
 }
 
+/* The ARP monitor when the way to the target breaks behind a member whose
+ * carrier stays up.  The test plays the network: a probe sent on a member
+ * that is not cut is answered on that member, and the switch floods it to
+ * the other member; a probe sent on a cut member is lost.  A late monitor
+ * tick costs nothing; the member the target still answers takes over and
+ * keeps the active role (a backup that becomes active gets missed_max
+ * intervals to be answered); and after both members went down, the member
+ * the target answers wins over the one that only hears the other's
+ * probes, although that one was active last. */
+TEST_F(BondScenario, ArpMonitorFailsOverToTheMemberTheTargetAnswers)
+{
+    add_bond("bond0", {"a", "b"});
+    vsctl({"set", "Port", "bond0", "other_config:bond-detect-mode=arp",
+           "other_config:bond-arp-interval=100", "other_config:bond-arp-ip-targets=10.0.0.9"});
+    const be32 target = ip4(10, 0, 0, 9);
+    const EthAddr target_mac = mac(90), host_mac = mac(91);
+    auto probes = [&](const std::string &port) {
+        size_t n = 0;
+        for (const Bytes &f : sent(port)) {
+            FlowKey key{};
+            flow_extract(f, key);
+            n += key.dl_type.value() == kEthTypeArp && key.nw_dst == target;
+        }
+        return n;
+    };
+    std::map<std::string, size_t> seen = {{"a", probes("a")}, {"b", probes("b")}};
+    std::set<std::string> cut;
+    auto tick = [&](int64_t ms) {
+        warp(ms);
+        for (const std::string port : {"a", "b"}) {
+            size_t n = probes(port);
+            bool probed = n > seen[port];
+            seen[port] = n;
+            if (!probed || cut.count(port)) {
+                continue;
+            }
+            inject(port == "a" ? "b" : "a",
+                   {concat({eth(kEthTypeArp, kEthAddrBroadcast, host_mac),
+                            arp(kArpOpRequest, host_mac, ip4(10, 0, 0, 1), EthAddr{}, target)})});
+            inject(port, {concat({eth(kEthTypeArp, kEthAddrBroadcast, target_mac),
+                                  arp(kArpOpReply, target_mac, target, host_mac,
+                                      ip4(10, 0, 0, 1))})});
+        }
+    };
+    auto active = [&]() {
+        std::smatch m;
+        std::string s = show();
+        bool found = std::regex_search(s, m, std::regex("active member mac: [0-9a-f:]+\\((\\w+)\\)"));
+        return found && m[1] != "none" ? m[1].str() : std::string();
+    };
+
+    for (int i = 0; i < 10; i++) {
+        tick(100);
+    }
+    ASSERT_EQ(active(), "a") << show();
+
+    /* A tick 1 s late, as when the monitor's thread is held up. */
+    tick(1000);
+    tick(100);
+    EXPECT_EQ(active(), "a") << show();
+    EXPECT_EQ(link_failures("a"), 0u) << show();
+    EXPECT_EQ(link_failures("b"), 0u) << show();
+
+    /* The way behind a breaks: b takes over without going down itself,
+     * and keeps the role. */
+    cut = {"a"};
+    for (int i = 0; i < 10 && active() != "b"; i++) {
+        tick(100);
+    }
+    EXPECT_EQ(active(), "b") << show();
+    EXPECT_EQ(link_failures("a"), 1u) << show();
+    for (int i = 0; i < 20; i++) {
+        tick(100);
+        ASSERT_EQ(active(), "b") << "tick " << i << "\n" << show();
+    }
+    EXPECT_EQ(link_failures("b"), 0u) << show();
+
+    /* The target is gone for a while: both members go down, a last (it
+     * took over from b).  The target comes back behind b only: b, which
+     * the target answers, is the first member chosen, and keeps the role,
+     * although a was active last and hears b's probes. */
+    cut = {"a", "b"};
+    for (int i = 0; i < 10 && !active().empty(); i++) {
+        tick(100);
+    }
+    for (int i = 0; i < 3; i++) {
+        tick(100);
+    }
+    ASSERT_EQ(active(), "") << show();
+    cut = {"a"};
+    for (int i = 0; i < 10 && active().empty(); i++) {
+        tick(100);
+    }
+    EXPECT_EQ(active(), "b") << "the first member chosen\n" << show();
+    uint64_t b_failures = link_failures("b");
+    for (int i = 0; i < 20; i++) {
+        tick(100);
+        ASSERT_EQ(active(), "b") << "tick " << i << "\n" << show();
+    }
+    EXPECT_EQ(link_failures("b"), b_failures) << show();
+}
+
 /* The NS monitor for IPv6 targets: probes are neighbour solicitations, and
  * advertisements from the target keep a member up. */
 TEST_F(BondScenario, NsMonitor)
