@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <algorithm>
+#include <array>
 
 #include "lib/coverage.h"
 #include "lib/dpif-netdev.h"
@@ -36,7 +37,6 @@ void Bond::arp_tick(int64_t now)
     next_arp_ = now + interval;
     if (datapath_ && bond_id_ != UINT32_MAX) {
         dp::BondStats st = datapath_->bond_stats(bond_id_);
-        unsigned validate = unsigned(config_.arp_validate);
         size_t n_targets = std::min(dp::kBondMaxTargets,
                                     config_.arp_targets.size() + config_.ns_targets.size());
         /* The datapath keeps the times by slot: the position among the
@@ -44,6 +44,8 @@ void Bond::arp_tick(int64_t now)
          * bond keeps the latest it saw, since restarted datapath threads
          * start from zero. */
         size_t slot = 0;
+        std::array<size_t, dp::kMaxBondMembers> judged{};
+        size_t n_judged = 0;
         for (size_t i = 0; i < members_.size(); i++) {
             Member &m = members_[i];
             if (!m.in.dp_port || slot >= dp::kMaxBondMembers) {
@@ -55,19 +57,34 @@ void Bond::arp_tick(int64_t now)
                 m.last_target_rx[t] = std::max(m.last_target_rx[t], st.last_target_rx[slot][t]);
             }
             slot++;
+            judged[n_judged++] = i;
+        }
+        /* The backups of an active-backup bond hear the probes of the
+         * active member, which the switch floods to them.  While the
+         * active member fails its probes may not get that far, so its
+         * backups' silence says nothing of them: those that are up stay
+         * up, their allowance starting again now.  (Otherwise a late
+         * round can take the active member and its backups down at once,
+         * as it did on a loaded machine.) */
+        bool active_failing = false;
+        if (config_.mode == BondMode::kActiveBackup && active_ >= 0) {
+            const Member &a = members_[size_t(active_)];
+            active_failing = a.in.dp_port
+                             && due - arp_last_heard(a, false, n_targets)
+                                    > interval * int64_t(config_.arp_missed_max);
+        }
+        for (size_t j = 0; j < n_judged; j++) {
+            Member &m = members_[judged[j]];
+            size_t i = judged[j];
             bool backup = config_.mode == BondMode::kActiveBackup && int(i) != active_;
-            bool validated = validate & (backup ? 2u : 1u);
-            int64_t last = m.last_rx;
-            if (validated && n_targets) {
-                last = config_.arp_all_targets ? INT64_MAX : 0;
-                for (size_t t = 0; t < n_targets; t++) {
-                    int64_t at = m.last_target_rx[t];
-                    last = config_.arp_all_targets ? std::min(last, at) : std::max(last, at);
-                }
-            }
-            last = std::max(last, m.monitor_since);
+            int64_t last = arp_last_heard(m, backup, n_targets);
             int64_t allowed = interval * (int64_t(config_.arp_missed_max) + (backup ? 1 : 0));
             bool ok = due - last <= allowed;
+            if (!ok && backup && active_failing && m.arp_ok) {
+                m.monitor_since = due;
+                last = due;
+                ok = true;
+            }
             m.arp_missed = uint32_t(std::max<int64_t>(0, due - last) / interval);
             if (m.arp_ok && !ok) {
                 COVERAGE_INC(bond_arp_link_down);
@@ -82,6 +99,21 @@ void Bond::arp_tick(int64_t now)
         }
     }
     send_probes();
+}
+
+int64_t Bond::arp_last_heard(const Member &m, bool backup, size_t n_targets) const
+{
+    /* The latest frame that counts, by bond-arp-validate. */
+    bool validated = unsigned(config_.arp_validate) & (backup ? 2u : 1u);
+    int64_t last = m.last_rx;
+    if (validated && n_targets) {
+        last = config_.arp_all_targets ? INT64_MAX : 0;
+        for (size_t t = 0; t < n_targets; t++) {
+            int64_t at = m.last_target_rx[t];
+            last = config_.arp_all_targets ? std::min(last, at) : std::max(last, at);
+        }
+    }
+    return std::max(last, m.monitor_since);
 }
 
 bool Bond::target_answered(const Member &m, int64_t now) const

@@ -224,6 +224,7 @@ private:
     bool rebalancing() const;
     int find_member(const std::string &name) const;
     bool read_link(const Member &m) const;
+    int64_t arp_last_heard(const Member &m, bool backup, size_t n_targets) const;
     bool target_answered(const Member &m, int64_t now) const;
     void update_links();
     void set_enabled(Member &m, bool enabled);
