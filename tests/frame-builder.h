@@ -290,6 +290,16 @@ inline Bytes udp(uint16_t src, uint16_t dst, size_t payload_len = 0)
     return out;
 }
 
+/* An Ethernet frame from 'src' to 'dst' carrying a UDP datagram from
+ * 10.0.0.1 port 'sport' to 10.0.0.2 port 'dport' with 8 bytes of zero
+ * payload. */
+inline Bytes udp_frame(EthAddr src, EthAddr dst, uint16_t sport, uint16_t dport)
+{
+    Bytes l4 = udp(sport, dport, 8);
+    return concat({eth(kEthTypeIpv4, dst, src),
+                   ipv4(kIpProtoUdp, l4.size(), ip4(10, 0, 0, 1), ip4(10, 0, 0, 2)), l4});
+}
+
 /* An SCTP common header; verification tag and checksum zero. */
 inline Bytes sctp(uint16_t src, uint16_t dst)
 {

@@ -47,13 +47,6 @@ Bytes garp(EthAddr src)
                    arp(kArpOpRequest, src, ip4(192, 0, 2, 9), EthAddr{}, ip4(192, 0, 2, 9))});
 }
 
-Bytes udp_frame(EthAddr src, EthAddr dst, uint16_t sport, uint16_t dport)
-{
-    Bytes l4 = udp(sport, dport, 8);
-    return concat({eth(kEthTypeIpv4, dst, src),
-                   ipv4(kIpProtoUdp, l4.size(), ip4(10, 0, 0, 1), ip4(10, 0, 0, 2)), l4});
-}
-
 class BondScenario : public ::testing::Test {
 protected:
     void SetUp() override

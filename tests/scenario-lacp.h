@@ -41,13 +41,6 @@ inline EthAddr mac(uint8_t last)
     return EthAddr{{0x02, 0, 0, 0, 0, last}};
 }
 
-inline Bytes udp_frame(EthAddr src, EthAddr dst, uint16_t sport, uint16_t dport)
-{
-    Bytes l4 = udp(sport, dport, 8);
-    return concat({eth(kEthTypeIpv4, dst, src),
-                   ipv4(kIpProtoUdp, l4.size(), ip4(10, 0, 0, 1), ip4(10, 0, 0, 2)), l4});
-}
-
 class LacpScenario : public ::testing::Test {
 protected:
     void SetUp() override
@@ -141,19 +134,12 @@ protected:
     void make_peer(bool active = true, bool fast = true, uint16_t key = 7,
                    EthAddr system = kPeerSystem, const std::vector<uint16_t> &member_keys = {})
     {
-        LacpSettings s;
-        s.name = "peer";
-        s.active = active;
-        s.fast = fast;
-        s.system_id = system;
-        s.key = key;
         std::string error;
-        ASSERT_TRUE(peer_.reconfigure(s, peer_now_, &error)) << error;
+        ASSERT_TRUE(peer_.reconfigure(peer_settings("peer", active, fast, system, key), peer_now_,
+                                      &error))
+            << error;
         for (size_t i = 0; i < members_.size(); i++) {
-            LacpMemberSettings ms;
-            ms.name = "peer-" + members_[i];
-            ms.mac = mac(uint8_t(0x60 + i));
-            ms.port = uint16_t(101 + i);
+            LacpMemberSettings ms = peer_member_settings("peer-", i);
             ms.key = i < member_keys.size() ? member_keys[i] : 0;
             ASSERT_TRUE(peer_.set_member(uint32_t(i + 1), ms, peer_now_, &error)) << error;
             peer_.set_member_enabled(uint32_t(i + 1), true, peer_now_);
@@ -171,22 +157,38 @@ protected:
     {
         size_t i = member_index(port);
         ASSERT_LT(i, members_.size()) << port;
-        LacpSettings s;
-        s.name = "peer2";
-        s.active = true;
-        s.fast = fast;
-        s.system_id = system;
-        s.key = key;
         std::string error;
-        ASSERT_TRUE(peer2_.reconfigure(s, peer_now_, &error)) << error;
-        LacpMemberSettings ms;
-        ms.name = "peer2-" + port;
-        ms.mac = mac(uint8_t(0x60 + i));
-        ms.port = uint16_t(101 + i);
+        ASSERT_TRUE(peer2_.reconfigure(peer_settings("peer2", true, fast, system, key), peer_now_,
+                                       &error))
+            << error;
+        LacpMemberSettings ms = peer_member_settings("peer2-", i);
         peer_.remove_member(uint32_t(i + 1), peer_now_);
         ASSERT_TRUE(peer2_.set_member(uint32_t(i + 1), ms, peer_now_, &error)) << error;
         peer2_.set_member_enabled(uint32_t(i + 1), true, peer_now_);
         on_peer2_.insert(port);
+    }
+
+    static LacpSettings peer_settings(const std::string &name, bool active, bool fast,
+                                      EthAddr system, uint16_t key)
+    {
+        LacpSettings s;
+        s.name = name;
+        s.active = active;
+        s.fast = fast;
+        s.system_id = system;
+        s.key = key;
+        return s;
+    }
+
+    /* A partner's end of member members_[i]: the same port number and
+     * address on either partner system. */
+    LacpMemberSettings peer_member_settings(const std::string &prefix, size_t i) const
+    {
+        LacpMemberSettings ms;
+        ms.name = prefix + members_[i];
+        ms.mac = mac(uint8_t(0x60 + i));
+        ms.port = uint16_t(101 + i);
+        return ms;
     }
 
     /* The index of member 'port' in members_, or members_.size(). */
